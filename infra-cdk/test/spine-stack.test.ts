@@ -1,0 +1,300 @@
+// Unit tests of SpineStack: the table, one Lambda and one API method per route of routes.json,
+// least-privilege IAM derived from `writes`, the API stage, outputs and the placeholder fallback.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { SpineStack } from '../lib/spine-stack';
+import { asArray, freshApp, functionLogicalId, rawRoutes, resourcePaths, statementsForRole } from './helpers';
+
+const routes = rawRoutes();
+const functionNames = [...new Set(routes.map((r) => r.function))];
+const writes = (fn: string) => routes.some((r) => r.function === fn && r.writes);
+
+let stack: SpineStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack } = freshApp());
+  template = Template.fromStack(stack);
+});
+
+describe('DynamoDB table', () => {
+  test('single table with pk/sk string keys, on-demand, TTL on expires_at', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  test('both GSIs with string keys and ALL projection', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        { AttributeName: 'gsi2pk', AttributeType: 'S' },
+        { AttributeName: 'gsi2sk', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'gsi2',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  test('point-in-time recovery, customer-managed rotating KMS key, deletion protection, retained', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    const [table] = Object.values(tables);
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(table.Properties.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+    });
+    const keyId = table.Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0];
+    const key = template.toJSON().Resources[keyId];
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  test('the table is in an AWS Backup plan', () => {
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: Match.objectLike({
+        Resources: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] }]),
+      }),
+    });
+  });
+});
+
+describe('Lambda functions', () => {
+  test('exactly one function per routed binary', () => {
+    expect(functionNames.length).toBe(routes.length); // today every route has its own binary
+    template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  });
+
+  test.each(functionNames)('%s: arm64, provided.al2023, bootstrap, 256 MB, 10 s, X-Ray, env', (name) => {
+    const id = functionLogicalId(template, name);
+    const fn = template.toJSON().Resources[id].Properties;
+    expect(fn.Architectures).toEqual(['arm64']);
+    expect(fn.Runtime).toBe('provided.al2023');
+    expect(fn.Handler).toBe('bootstrap');
+    expect(fn.MemorySize).toBe(256);
+    expect(fn.Timeout).toBe(10);
+    expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.Environment.Variables).toEqual({
+      SPINE_STORE: 'aws',
+      SPINE_TABLE_NAME: { Ref: expect.stringMatching(/^Table/) },
+      AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
+      RUST_LOG: 'info',
+    });
+    // Its own log group, encrypted, with a retention.
+    const logGroupId = fn.LoggingConfig.LogGroup.Ref as string;
+    const logGroup = template.toJSON().Resources[logGroupId].Properties;
+    expect(logGroup.RetentionInDays).toBe(365);
+    expect(logGroup.KmsKeyId).toBeDefined();
+  });
+});
+
+describe('IAM least privilege from `writes`', () => {
+  const allStatements = () => {
+    const out: any[] = [];
+    for (const type of ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy']) {
+      for (const r of Object.values(template.findResources(type))) out.push(...r.Properties.PolicyDocument.Statement);
+    }
+    for (const r of Object.values(template.findResources('AWS::IAM::Role'))) {
+      for (const p of r.Properties.Policies ?? []) out.push(...p.PolicyDocument.Statement);
+    }
+    return out;
+  };
+
+  test('no policy anywhere in the stack allows dynamodb:Scan or a dynamodb wildcard', () => {
+    const actions = allStatements().flatMap((s) => asArray(s.Action)) as string[];
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => /^dynamodb:(Scan|\*|.*\*)$/i.test(a) || a === '*')).toEqual([]);
+  });
+
+  test.each(functionNames)('%s: actions match its `writes` flag', (name) => {
+    const fnId = functionLogicalId(template, name);
+    const roleId = template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'][0];
+    const statements = statementsForRole(template, roleId);
+    const actions = new Set(statements.flatMap((s) => asArray(s.Action)) as string[]);
+    for (const a of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']) expect(actions).toContain(a);
+    const writeActions = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+    for (const a of writeActions) {
+      if (writes(name)) expect(actions).toContain(a);
+      else expect(actions).not.toContain(a);
+    }
+    expect(actions).not.toContain('dynamodb:Scan');
+    if (!writes(name)) {
+      expect(actions).not.toContain('kms:Encrypt');
+      expect(actions).not.toContain('kms:GenerateDataKey');
+    }
+    // Permissions live in a customer-managed policy only: no inline policy, no AWS-managed policy.
+    expect(Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles ?? []).some((r: { Ref: string }) => r.Ref === roleId))).toEqual([]);
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('a read-only function exists and its policy has no PutItem', () => {
+    const readOnly = functionNames.filter((n) => !writes(n));
+    expect(readOnly.length).toBeGreaterThan(0);
+    const fnId = functionLogicalId(template, readOnly[0]);
+    const roleId = template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'][0];
+    const json = JSON.stringify(statementsForRole(template, roleId));
+    expect(json).not.toContain('PutItem');
+    expect(json).not.toContain('Scan');
+  });
+});
+
+describe('API Gateway', () => {
+  test('one method per route: right HTTP method, right resource path, right function', () => {
+    const paths = resourcePaths(template);
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    const actual = Object.values(methods).map((m) => {
+      const p = m.Properties;
+      const resourcePath = p.ResourceId.Ref ? paths.get(p.ResourceId.Ref) : '/';
+      const uri = JSON.stringify(p.Integration.Uri);
+      return { method: p.HttpMethod, path: resourcePath, uri, type: p.Integration.Type, auth: p.AuthorizationType };
+    });
+    expect(actual.map((a) => `${a.method} ${a.path}`).sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of routes) {
+      const m = actual.find((a) => a.method === route.method && a.path === route.path)!;
+      expect(m.type).toBe('AWS_PROXY');
+      expect(m.uri).toContain(`"${functionLogicalId(template, route.function)}"`);
+      expect(m.auth).toBe('AWS_IAM');
+    }
+  });
+
+  test('path parameters are required and checked by the request validator', () => {
+    for (const m of Object.values(template.findResources('AWS::ApiGateway::Method'))) {
+      expect(m.Properties.RequestValidatorId).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      RequestParameters: { 'method.request.path.id': true },
+    });
+  });
+
+  test('stage prod: access logs to an encrypted log group, X-Ray, throttling, no data trace', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.anyValue() }),
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
+          ThrottlingRateLimit: Match.anyValue(),
+          ThrottlingBurstLimit: Match.anyValue(),
+        }),
+      ],
+    });
+    for (const lg of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(lg.Properties.KmsKeyId).toBeDefined();
+      expect(lg.Properties.RetentionInDays).toBeDefined();
+    }
+  });
+
+  test('a WAFv2 web ACL with the AWS common rule set is associated with the stage and logs', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) },
+        }),
+      ]),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+  });
+
+  test('outputs: API URL and table name', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TableName']);
+    expect(outputs.TableName.Value).toEqual({ Ref: expect.stringMatching(/^Table/) });
+  });
+});
+
+describe('the route table drives everything', () => {
+  test('an added route adds a function and a method, with nothing hard-coded', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-routes-'));
+    const file = path.join(dir, 'routes.json');
+    const extra = {
+      function: 'ers-cancel-referral',
+      service: 'ers',
+      method: 'DELETE',
+      path: '/e-referrals/FHIR/R4/ServiceRequest/{referralId}',
+      activity: 'B1234',
+      access: ['healthcare-worker'],
+      writes: true,
+    };
+    fs.writeFileSync(file, JSON.stringify({ routes: [...routes, extra] }));
+    const { stack: s } = freshApp({ routesFile: file });
+    const t = Template.fromStack(s);
+    t.resourceCountIs('AWS::Lambda::Function', functionNames.length + 1);
+    t.resourceCountIs('AWS::ApiGateway::Method', routes.length + 1);
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'DELETE',
+      RequestParameters: { 'method.request.path.referralId': true },
+    });
+    const paths = [...resourcePaths(t).values()];
+    expect(paths).toContain('/e-referrals/FHIR/R4/ServiceRequest/{referralId}');
+  });
+
+  test('a duplicate route is rejected', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-routes-'));
+    const file = path.join(dir, 'routes.json');
+    fs.writeFileSync(file, JSON.stringify({ routes: [...routes, { ...routes[0], function: 'other-fn' }] }));
+    expect(() => freshApp({ routesFile: file })).toThrow(/duplicate route/);
+  });
+});
+
+describe('Lambda code assets', () => {
+  test('without a build, every function uses the placeholder and warns to run scripts/build-lambdas.sh', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-empty-build-'));
+    const { stack: s } = freshApp({ lambdaBuildDir: dir });
+    const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('run scripts/build-lambdas.sh before deploying'));
+    expect(warnings.length).toBe(functionNames.length);
+  });
+
+  test('a built binary under target/lambda/<function>/ is used instead of the placeholder', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-build-'));
+    const built = functionNames[0];
+    fs.mkdirSync(path.join(dir, built));
+    fs.writeFileSync(path.join(dir, built, 'bootstrap'), 'not really an ELF binary');
+    const { stack: s } = freshApp({ lambdaBuildDir: dir });
+    expect(s.functions.get(built)!.usesPlaceholder).toBe(false);
+    for (const other of functionNames.slice(1)) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);
+    const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('build-lambdas'));
+    expect(warnings.length).toBe(functionNames.length - 1);
+  });
+});

@@ -1,0 +1,13 @@
+//! What every Spine function shares: the NHS number, FHIR types, the one error type, the request
+//! pipeline, the route table, the ports and their AWS and embedded adapters.
+
+pub mod adapters;
+pub mod error;
+pub mod fhir;
+pub mod nhs_number;
+pub mod pipeline;
+pub mod ports;
+pub mod routes;
+
+pub use error::{ErrorCode, SpineError, SpineResult};
+pub use nhs_number::NhsNumber;

@@ -1,0 +1,78 @@
+//! The Lambda edge: turns an API Gateway event (REST v1, or HTTP v2 from `cargo lambda watch`)
+//! into an `ApiRequest`, runs the pipeline and turns the `ApiResponse` back. A binary's `main` is
+//! `serve(FUNCTION, handler)`.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use super::{ApiRequest, ApiResponse, Handler, run};
+use crate::routes::{self, Route};
+
+/// Converts an event into the pipeline's request. Path parameters come from the event when API
+/// Gateway matched them, or else from the route template matched against the end of the path (a
+/// stage or function-URL prefix before it is ignored).
+pub fn to_api_request(route: &Route, req: Request) -> ApiRequest {
+    let event_params: Vec<(String, String)> =
+        req.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let query: Vec<(String, String)> = req
+        .query_string_parameters()
+        .iter()
+        .flat_map(|(k, _)| {
+            let values = req
+                .query_string_parameters()
+                .all(k)
+                .unwrap_or_default()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+            values.into_iter().map(move |v| (k.to_owned(), v))
+        })
+        .collect();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let path_params =
+        if event_params.is_empty() { route.match_suffix(&path).unwrap_or_default() } else { event_params };
+    let body = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    ApiRequest { method: parts.method, path, path_params, query: dedup(query), headers: parts.headers, body, ids: None }
+}
+
+/// `QueryMap::iter` yields a key once per value; keep each (key, value) pair once, in order.
+fn dedup(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut seen_keys: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if seen_keys.contains(&k) && out.iter().any(|(ok, _): &(String, String)| ok == &k) {
+            continue;
+        }
+        seen_keys.push(k.clone());
+        out.push((k, v));
+    }
+    out
+}
+
+pub fn to_lambda_response(r: ApiResponse) -> Response<Body> {
+    let mut builder = Response::builder().status(r.status);
+    for (k, v) in &r.headers {
+        builder = builder.header(k, v);
+    }
+    let body = if r.body.is_empty() { Body::Empty } else { Body::Text(String::from_utf8_lossy(&r.body).into_owned()) };
+    builder.body(body).unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// Runs one function's handler as a Lambda. Call it from `main` after building the clients.
+pub async fn serve(function: &str, handler: impl Handler + 'static) -> Result<(), lambda_http::Error> {
+    let route = routes::by_function(function).ok_or_else(|| format!("no route for function {function}"))?;
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        let response = run(route, handler, to_api_request(route, req)).await;
+        Ok::<_, Infallible>(to_lambda_response(response))
+    }))
+    .await
+}

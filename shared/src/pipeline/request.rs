@@ -1,0 +1,174 @@
+//! The request as every handler sees it, whichever way it arrived (API Gateway event, local
+//! gateway, test), and the request and correlation ids the pipeline reads from it.
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use super::response::ApiResponse;
+use crate::error::{ErrorCode, SpineError};
+
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequest {
+    pub method: http::Method,
+    pub path: String,
+    /// Captured path parameters (`{id}` → value), decoded.
+    pub path_params: Vec<(String, String)>,
+    /// Every query parameter in order; a repeated parameter appears once per value.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Set by the pipeline once the ids are valid.
+    pub ids: Option<RequestIds>,
+}
+
+impl ApiRequest {
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The validated `X-Request-ID`. Handlers run only after the pipeline set it.
+    pub fn request_id(&self) -> &str {
+        self.ids.as_ref().map(|i| i.request_id.as_str()).unwrap_or("")
+    }
+
+    /// Parses a query string (`a=1&b=2&a=3`) into ordered pairs, decoding `%XX` and `+`.
+    pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+        raw.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode_component(k), decode_component(v))
+            })
+            .collect()
+    }
+}
+
+fn decode_component(s: &str) -> String {
+    crate::routes::percent_decode(&s.replace('+', " "))
+}
+
+/// The ids a request carries: `X-Request-ID` (a UUID) and `X-Correlation-ID` (optional).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestIds {
+    pub request_id: String,
+    pub correlation_id: Option<String>,
+}
+
+/// What can still be echoed when the ids are not valid.
+#[derive(Debug)]
+pub struct Echo {
+    request_id: Option<String>,
+    correlation_id: Option<String>,
+}
+
+impl Echo {
+    pub fn apply(&self, mut r: ApiResponse) -> ApiResponse {
+        if let Some(id) = &self.request_id {
+            r = r.with_header("x-request-id", id);
+        }
+        if let Some(id) = &self.correlation_id {
+            r = r.with_header("x-correlation-id", id);
+        }
+        r
+    }
+}
+
+/// A header value fit to echo: printable ASCII, at most 200 characters.
+fn echoable(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+impl RequestIds {
+    pub fn from_headers(headers: &HeaderMap) -> Result<Self, (SpineError, Echo)> {
+        let header = |n: &str| headers.get(n).map(|v| v.to_str().map(str::trim));
+        let correlation_id = match header("x-correlation-id") {
+            None => None,
+            Some(Ok(v)) if echoable(v) => Some(v.to_owned()),
+            Some(_) => {
+                let e = SpineError::new(
+                    ErrorCode::InvalidValue,
+                    "Invalid value - X-Correlation-ID must be printable ASCII of at most 200 characters",
+                );
+                return Err((e, Echo { request_id: None, correlation_id: None }));
+            }
+        };
+        let echo_correlation = correlation_id.clone();
+        match header("x-request-id") {
+            None | Some(Ok("")) => Err((
+                SpineError::new(
+                    ErrorCode::MissingValue,
+                    "Invalid request with error - X-Request-ID header must be supplied to access this resource",
+                ),
+                Echo { request_id: None, correlation_id: echo_correlation },
+            )),
+            Some(Ok(v)) if uuid::Uuid::try_parse(v).is_ok() && v.len() == 36 => {
+                Ok(RequestIds { request_id: v.to_owned(), correlation_id })
+            }
+            Some(v) => {
+                let echoed = v.ok().filter(|v| echoable(v)).map(str::to_owned);
+                Err((
+                    SpineError::new(ErrorCode::InvalidValue, "Invalid value - X-Request-ID must be a UUID"),
+                    Echo { request_id: echoed, correlation_id: echo_correlation },
+                ))
+            }
+        }
+    }
+
+    /// Echoes both ids on the response.
+    pub fn apply(&self, r: ApiResponse) -> ApiResponse {
+        Echo { request_id: Some(self.request_id.clone()), correlation_id: self.correlation_id.clone() }.apply(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn a_missing_request_id_is_missing_value() {
+        let (e, _) = RequestIds::from_headers(&headers(&[])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::MissingValue);
+    }
+
+    #[test]
+    fn a_non_uuid_request_id_is_invalid_value() {
+        for bad in
+            ["1234", "not-a-uuid", "60E0B220-8136-4CA5-AE46-1D97EF59D06", "{60e0b220-8136-4ca5-ae46-1d97ef59d068}"]
+        {
+            let (e, _) = RequestIds::from_headers(&headers(&[("x-request-id", bad)])).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidValue, "{bad}");
+        }
+    }
+
+    #[test]
+    fn valid_ids_are_kept_for_echo() {
+        let ids = RequestIds::from_headers(&headers(&[
+            ("x-request-id", "60E0B220-8136-4CA5-AE46-1D97EF59D068"),
+            ("x-correlation-id", "11C46F5F-CDEF-4865-94B2-0EE0EDCC26DA.rrt-1.1"),
+        ]))
+        .unwrap();
+        assert_eq!(ids.request_id, "60E0B220-8136-4CA5-AE46-1D97EF59D068");
+        assert_eq!(ids.correlation_id.as_deref(), Some("11C46F5F-CDEF-4865-94B2-0EE0EDCC26DA.rrt-1.1"));
+    }
+
+    #[test]
+    fn query_strings_keep_order_and_repeats() {
+        let q = ApiRequest::parse_query("family=Sm%2A&birthdate=ge2010-01-01&birthdate=le2011-01-01&given=Jo+Ann&flag");
+        assert_eq!(q[0], ("family".into(), "Sm*".into()));
+        assert_eq!(q[2], ("birthdate".into(), "le2011-01-01".into()));
+        assert_eq!(q[3], ("given".into(), "Jo Ann".into()));
+        assert_eq!(q[4], ("flag".into(), "".into()));
+    }
+}

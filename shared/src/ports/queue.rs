@@ -1,0 +1,89 @@
+//! The queue port, shaped like SQS and Lambda's SQS event source: send in batches; receive a batch
+//! that stays invisible for a while; delete what was handled; a message received too often moves to
+//! its dead-letter queue. [`consume_batch`] drives a consumer the way the event source mapping does,
+//! with partial batch failure reporting.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+/// A message to send. `id` identifies it within its batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub id: String,
+    pub body: String,
+}
+
+/// A received message: its id, the receipt that deletes it, its body and how often it has been
+/// received (1 the first time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub receipt: String,
+    pub body: String,
+    pub receive_count: u32,
+}
+
+/// What a consumer reports for a batch: the ids of the messages it failed on (Lambda's
+/// `batchItemFailures`). Everything else in the batch counts as handled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub failed_message_ids: Vec<String>,
+}
+
+/// How a queue is set up: its dead-letter queue and after how many receives a message goes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub dead_letter: Option<(String, u32)>,
+}
+
+/// The most messages SQS sends or receives in one call.
+pub const MAX_BATCH: usize = 10;
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Creates the queue if it does not exist (tests and the local Spine; CDK does it in AWS).
+    async fn ensure_queue(&self, name: &str, spec: QueueSpec) -> StoreResult<()>;
+
+    /// Sends up to [`MAX_BATCH`] messages.
+    async fn send_batch(&self, queue: &str, messages: Vec<OutgoingMessage>) -> StoreResult<()>;
+
+    /// Receives up to `max` visible messages, hiding them for `visibility_secs`.
+    async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>>;
+
+    /// Deletes a received message.
+    async fn delete(&self, queue: &str, receipt: &str) -> StoreResult<()>;
+
+    /// Makes a received message visible again after `visibility_secs` (0: now).
+    async fn change_visibility(&self, queue: &str, receipt: &str, visibility_secs: u32) -> StoreResult<()>;
+}
+
+/// One turn of an event source mapping: receive a batch, hand it to the consumer, delete what it
+/// handled, and leave what it failed on to reappear after `visibility_secs` (and, after enough
+/// receives, to move to the dead-letter queue). Returns how many messages were received.
+pub async fn consume_batch<F, Fut>(
+    queue: &dyn Queue,
+    name: &str,
+    visibility_secs: u32,
+    consumer: F,
+) -> StoreResult<usize>
+where
+    F: FnOnce(Vec<ReceivedMessage>) -> Fut,
+    Fut: Future<Output = BatchOutcome>,
+{
+    let batch = queue.receive(name, MAX_BATCH, visibility_secs).await?;
+    let received = batch.len();
+    if received == 0 {
+        return Ok(0);
+    }
+    let receipts: Vec<(String, String)> = batch.iter().map(|m| (m.message_id.clone(), m.receipt.clone())).collect();
+    let outcome = consumer(batch).await;
+    for (id, receipt) in receipts {
+        if !outcome.failed_message_ids.contains(&id) {
+            queue.delete(name, &receipt).await?;
+        }
+    }
+    Ok(received)
+}
