@@ -2,6 +2,7 @@
 //! pipeline, the route table, the ports and their AWS and embedded adapters.
 
 pub mod adapters;
+pub mod config;
 pub mod error;
 pub mod fhir;
 pub mod nhs_number;

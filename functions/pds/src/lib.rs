@@ -3,6 +3,8 @@
 //! the synthetic population the local Spine is seeded with.
 
 pub mod handlers;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod model;
 pub mod names;
 pub mod patch;

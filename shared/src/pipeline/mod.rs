@@ -31,6 +31,13 @@ pub trait Handler: Send + Sync {
     async fn handle(&self, request: &ApiRequest) -> SpineResult<ApiResponse>;
 }
 
+#[async_trait]
+impl Handler for Box<dyn Handler> {
+    async fn handle(&self, request: &ApiRequest) -> SpineResult<ApiResponse> {
+        self.as_ref().handle(request).await
+    }
+}
+
 /// Runs a request through the pipeline for `route` and always produces a response.
 pub async fn run(route: &Route, handler: &dyn Handler, mut request: ApiRequest) -> ApiResponse {
     let started = Instant::now();

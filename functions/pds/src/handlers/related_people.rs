@@ -26,7 +26,10 @@ impl Handler for GetRelatedPeople {
                 ));
             }
             Resolved::NotFound => {
-                return Err(SpineError::new(ErrorCode::ResourceNotFound, "Patient does not exist for given NHS number"));
+                return Err(SpineError::new(
+                    ErrorCode::ResourceNotFound,
+                    "Patient does not exist for given NHS number",
+                ));
             }
         };
         if v.record.patient.is_restricted() {

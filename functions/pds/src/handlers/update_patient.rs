@@ -78,7 +78,10 @@ impl Handler for UpdatePatient {
                 ));
             }
             Resolved::NotFound => {
-                return Err(SpineError::new(ErrorCode::ResourceNotFound, "Patient does not exist for given NHS number"));
+                return Err(SpineError::new(
+                    ErrorCode::ResourceNotFound,
+                    "Patient does not exist for given NHS number",
+                ));
             }
         };
         if expected != current.version {

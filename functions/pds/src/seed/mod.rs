@@ -5,6 +5,7 @@
 pub mod data;
 pub mod population;
 pub mod reference;
+pub mod sample;
 
 use spine_shared::SpineResult;
 use spine_shared::ports::{Condition, Item};

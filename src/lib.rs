@@ -1,0 +1,19 @@
+//! The local Spine as a library: the gateway that serves the route table and the handler
+//! registry, so the binary and the end-to-end tests start the very same server.
+
+pub mod gateway;
+pub mod services;
+
+use std::sync::Arc;
+
+use spine_shared::ports::RecordStore;
+
+/// Binds `addr` and serves every route over `store` in the background; returns the origin URL
+/// (`http://127.0.0.1:PORT`). For tests and embedding.
+pub async fn start(store: Arc<dyn RecordStore>, addr: &str) -> Result<String, String> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+    let origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let gateway = Arc::new(gateway::Gateway::new(services::handlers(store, &origin)?));
+    tokio::spawn(gateway::serve(listener, gateway));
+    Ok(origin)
+}

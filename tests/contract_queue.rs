@@ -1,0 +1,100 @@
+//! The queue contract: one suite, run against the embedded queue and SQS (moto on loopback):
+//! batches, visibility, deletion, redrive to the dead-letter queue, and the event-source-style
+//! consumer with partial batch failures.
+
+mod support;
+
+use std::time::Duration;
+
+use spine_shared::ports::queue::{QueueSpec, consume_batch};
+use spine_shared::ports::{BatchOutcome, OutgoingMessage, Queue, ReceivedMessage, StoreError};
+
+fn messages(bodies: &[&str]) -> Vec<OutgoingMessage> {
+    bodies.iter().enumerate().map(|(i, b)| OutgoingMessage { id: format!("m{i}"), body: (*b).to_owned() }).collect()
+}
+
+/// Receives until `want` messages arrived or a few tries passed (SQS may return fewer per call).
+async fn receive_all(q: &dyn Queue, name: &str, want: usize, visibility: u32) -> Vec<ReceivedMessage> {
+    let mut out = Vec::new();
+    for _ in 0..10 {
+        out.extend(q.receive(name, 10, visibility).await.unwrap());
+        if out.len() >= want {
+            break;
+        }
+    }
+    out
+}
+
+async fn contract(q: &dyn Queue, prefix: &str) {
+    let dlq = format!("{prefix}-dlq");
+    let main = format!("{prefix}-main");
+    q.ensure_queue(&dlq, QueueSpec { dead_letter: None }).await.unwrap();
+    q.ensure_queue(&main, QueueSpec { dead_letter: Some((dlq.clone(), 2)) }).await.unwrap();
+
+    // Send a batch; receive it all, once.
+    q.send_batch(&main, messages(&["a", "b", "c"])).await.unwrap();
+    let got = receive_all(q, &main, 3, 30).await;
+    let mut bodies: Vec<&str> = got.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort();
+    assert_eq!(bodies, vec!["a", "b", "c"]);
+    assert!(got.iter().all(|m| m.receive_count == 1));
+    // Received messages stay hidden for their visibility timeout.
+    assert!(q.receive(&main, 10, 30).await.unwrap().is_empty());
+    // Deleted messages never come back; a message made visible again does, counted twice.
+    let (a, rest) = got.split_first().unwrap();
+    q.delete(&main, &a.receipt).await.unwrap();
+    for m in rest {
+        q.change_visibility(&main, &m.receipt, 0).await.unwrap();
+    }
+    let again = receive_all(q, &main, 2, 30).await;
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|m| m.receive_count == 2 && m.body != a.body));
+    // Past the receive limit, messages move to the dead-letter queue.
+    for m in &again {
+        q.change_visibility(&main, &m.receipt, 0).await.unwrap();
+    }
+    assert!(q.receive(&main, 10, 30).await.unwrap().is_empty(), "a third receive moves them to the DLQ instead");
+    let dead = receive_all(q, &dlq, 2, 30).await;
+    assert_eq!(dead.len(), 2);
+    for m in dead {
+        q.delete(&dlq, &m.receipt).await.unwrap();
+    }
+
+    // The consumer: handled messages are deleted, failed ones come back.
+    q.send_batch(&main, messages(&["ok-1", "fail", "ok-2"])).await.unwrap();
+    let mut handled = Vec::new();
+    let mut received = 0;
+    for _ in 0..10 {
+        received += consume_batch(q, &main, 1, |batch| {
+            let failed = batch.iter().filter(|m| m.body == "fail").map(|m| m.message_id.clone()).collect();
+            handled.extend(batch.into_iter().filter(|m| m.body != "fail").map(|m| m.body));
+            async move { BatchOutcome { failed_message_ids: failed } }
+        })
+        .await
+        .unwrap();
+        if received >= 3 {
+            break;
+        }
+    }
+    handled.sort();
+    assert_eq!(handled, vec!["ok-1", "ok-2"]);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let back = receive_all(q, &main, 1, 30).await;
+    assert_eq!(back.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["fail"]);
+
+    // Batches hold 1 to 10 messages.
+    let eleven: Vec<&str> = vec!["x"; 11];
+    assert!(matches!(q.send_batch(&main, messages(&eleven)).await, Err(StoreError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn the_embedded_queue_keeps_the_contract() {
+    let (_dir, store) = support::embedded();
+    contract(&store.queues(), "spine").await;
+}
+
+#[tokio::test]
+async fn the_sqs_queue_keeps_the_contract() {
+    let q = spine_shared::adapters::aws::SqsQueue::from_config(&support::aws_config());
+    contract(&q, &support::unique("spine")).await;
+}

@@ -1,0 +1,103 @@
+//! Every sample event in `events/<function>/` is an API Gateway REST (v1) event that
+//! `cargo lambda invoke --data-file` accepts. Each is replayed here through the Lambda edge
+//! (`lambda_http` parsing, our event-to-request conversion, the pipeline, the handler) on a store
+//! holding the reference patients, and must answer with the status its file name starts with.
+//! The replay runs on the embedded store and on DynamoDB (moto).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use spine_shared::pipeline::{self, lambda::to_api_request};
+use spine_shared::ports::RecordStore;
+use spine_shared::routes;
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+/// The event files of a function, in file-name order.
+fn event_files(function: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(events_dir().join(function))
+        .unwrap_or_else(|_| panic!("events/{function}/ exists"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+async fn replay(make_store: impl AsyncFn() -> Arc<dyn RecordStore>) {
+    let mut replayed = 0;
+    for route in routes::all() {
+        // Each function's events run in order on a fresh store with the reference patients.
+        let store = make_store().await;
+        support::seed_reference(store.clone()).await;
+        let handler =
+            spine_pds::handler_for(&route.function, spine_pds::PdsContext::new(store, "https://api.service.nhs.uk"))
+                .expect("every route has a handler");
+        let files = event_files(&route.function);
+        assert!(!files.is_empty(), "events/{} has no events", route.function);
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let expected: u16 = name[..3].parse().unwrap_or_else(|_| panic!("{name} starts with a status"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            let request = lambda_http::request::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
+            let response = pipeline::run(route, &handler, to_api_request(route, request)).await;
+            assert_eq!(
+                response.status,
+                expected,
+                "{}/{name}: {}",
+                route.function,
+                String::from_utf8_lossy(&response.body)
+            );
+            let body = response.json();
+            if expected >= 400 {
+                assert_eq!(body["resourceType"], "OperationOutcome", "{name}");
+                assert!(body["issue"][0]["details"]["coding"][0]["code"].is_string(), "{name}");
+            } else {
+                assert!(body["resourceType"].is_string(), "{name}");
+            }
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 40, "only {replayed} events replayed");
+}
+
+#[tokio::test]
+async fn every_sample_event_answers_with_its_status_on_the_embedded_store() {
+    let dirs = std::cell::RefCell::new(Vec::new());
+    replay(async || {
+        let (dir, store) = support::embedded();
+        dirs.borrow_mut().push(dir);
+        Arc::new(store.records()) as Arc<dyn RecordStore>
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_sample_event_answers_with_its_status_on_dynamodb() {
+    replay(async || support::dynamo().await).await;
+}
+
+#[test]
+fn every_function_has_events_and_every_event_directory_a_function() {
+    let functions: Vec<String> = routes::all().iter().map(|r| r.function.clone()).collect();
+    for entry in std::fs::read_dir(events_dir()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(functions.contains(&name), "events/{name} names no function of the route table");
+        }
+    }
+    for f in &functions {
+        assert!(!event_files(f).is_empty(), "events/{f} is empty");
+        for file in event_files(f) {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let ok = name.len() > 9 && name[..3].bytes().all(|b| b.is_ascii_digit()) && name.as_bytes()[3] == b'-';
+            assert!(ok, "{f}/{name} must be named <status>-<slug>.json");
+        }
+    }
+}

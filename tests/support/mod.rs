@@ -1,0 +1,175 @@
+//! What the workspace's integration tests share: a fresh embedded store on disk, the moto server
+//! the test script started (required: a missing server fails the test), AWS clients and tables on
+//! it, the reference patients, and a small HTTP client for the local gateway.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use spine_shared::adapters::embedded::EmbeddedStore;
+use spine_shared::ports::RecordStore;
+
+/// A fresh embedded store in a temporary directory (kept alive by the returned guard).
+pub fn embedded() -> (tempfile::TempDir, EmbeddedStore) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = EmbeddedStore::open(dir.path()).expect("embedded store opens");
+    (dir, store)
+}
+
+/// The moto server started by `scripts/test.sh`. The AWS side of every contract is required.
+pub fn moto_url() -> String {
+    std::env::var("SPINE_TEST_MOTO_URL").expect(
+        "SPINE_TEST_MOTO_URL is not set: the AWS adapter tests need moto on loopback. Run scripts/test.sh, \
+         or start one with scripts/moto.sh start and export SPINE_TEST_MOTO_URL",
+    )
+}
+
+/// SDK configuration pointing at moto with dummy credentials.
+pub fn aws_config() -> SdkConfig {
+    let creds = aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "spine-tests");
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-2"))
+        .endpoint_url(moto_url())
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+/// A unique name for a test's own table, queue or bucket.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// Creates the Spine table (as the CDK stack defines it) on moto and returns its name.
+pub async fn create_table(config: &SdkConfig) -> String {
+    let client = aws_sdk_dynamodb::Client::new(config);
+    let name = unique("spine");
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    let gsi = |n: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(n)
+            .key_schema(key(&format!("{n}pk"), KeyType::Hash))
+            .key_schema(key(&format!("{n}sk"), KeyType::Range))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .attribute_definitions(attr("gsi1pk"))
+        .attribute_definitions(attr("gsi1sk"))
+        .attribute_definitions(attr("gsi2pk"))
+        .attribute_definitions(attr("gsi2sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .global_secondary_indexes(gsi("gsi1"))
+        .global_secondary_indexes(gsi("gsi2"))
+        .send()
+        .await
+        .expect("moto creates the table");
+    name
+}
+
+/// A DynamoDB record store on a fresh table on moto.
+pub async fn dynamo() -> Arc<dyn RecordStore> {
+    let config = aws_config();
+    let table = create_table(&config).await;
+    Arc::new(spine_shared::adapters::aws::DynamoRecordStore::from_config(&config, table))
+}
+
+/// Seeds the reference patients (no synthetic population).
+pub async fn seed_reference(store: Arc<dyn RecordStore>) {
+    let repo = spine_pds::repository::PatientRepository::new(store);
+    repo.load(&spine_pds::seed::reference::records()).await.expect("reference patients load");
+}
+
+/// A fresh v4 UUID for `X-Request-ID`.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The Spine code of an OperationOutcome body.
+    pub fn code(&self) -> &str {
+        self.body.pointer("/issue/0/details/coding/0/code").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// A small HTTP/1.1 client for the local gateway.
+pub struct Http {
+    pub origin: String,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+impl Http {
+    pub fn new(origin: String) -> Self {
+        Http { origin, client: Client::builder(TokioExecutor::new()).build_http() }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut req = http::Request::builder().method(method).uri(format!("{}{path}", self.origin));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::from(body.to_owned()))).expect("request builds");
+        let resp = self.client.request(req).await.expect("the gateway answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply { status, headers, body }
+    }
+
+    /// GET with a fresh request id.
+    pub async fn get(&self, path: &str) -> Reply {
+        let id = request_id();
+        self.send("GET", path, &[("x-request-id", &id)], "").await
+    }
+}
+
+/// Starts the local gateway over `store` on a free port.
+pub async fn gateway(store: Arc<dyn RecordStore>) -> Http {
+    Http::new(spine::start(store, "127.0.0.1:0").await.expect("the gateway starts"))
+}
+
+/// A gateway over a fresh embedded store with the reference patients.
+pub async fn reference_gateway() -> (tempfile::TempDir, Http, Arc<dyn RecordStore>) {
+    let (dir, store) = embedded();
+    let records: Arc<dyn RecordStore> = Arc::new(store.records());
+    seed_reference(records.clone()).await;
+    (dir, gateway(records.clone()).await, records)
+}
+
+pub const PDS: &str = "/personal-demographics/FHIR/R4";
