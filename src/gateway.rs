@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use spine_shared::pipeline::{self, ApiRequest, ApiResponse, Handler, MAX_BODY_BYTES};
+use spine_shared::pipeline::{self, ApiRequest, ApiResponse, Echo, Handler, MAX_BODY_BYTES};
 use spine_shared::routes::{self, RouteMatch};
 use spine_shared::{ErrorCode, SpineError};
 use tokio::net::TcpListener;
@@ -37,31 +37,25 @@ impl Gateway {
         if path == "/_ping" || path.ends_with("/_ping") {
             return ping();
         }
+        // Refusals before the pipeline still echo whatever ids the request carried.
+        let refuse = |e: SpineError| Echo::from_headers(&parts.headers).apply(pipeline::error_response(&e));
         let (route, params) = match routes::find(parts.method.as_str(), &path) {
             RouteMatch::Found(route, params) => (route, params),
             RouteMatch::MethodNotAllowed(allowed) => {
-                let e = SpineError::new(
-                    ErrorCode::MethodNotAllowed,
-                    format!("Method {} is not supported on this resource", parts.method),
-                );
-                return pipeline::error_response(&e).with_header("allow", &allowed.join(", "));
+                let why = format!("Method {} is not supported on this resource", parts.method);
+                return refuse(SpineError::new(ErrorCode::MethodNotAllowed, why))
+                    .with_header("allow", &allowed.join(", "));
             }
             RouteMatch::NotFound => {
-                let e = SpineError::new(
-                    ErrorCode::ResourceNotFound,
-                    "No such resource: the path names no Spine interaction",
-                );
-                return pipeline::error_response(&e);
+                let why = "No such resource: the path names no Spine interaction";
+                return refuse(SpineError::new(ErrorCode::ResourceNotFound, why));
             }
         };
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(_) => {
-                let e = SpineError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("The request body exceeds {MAX_BODY_BYTES} bytes"),
-                );
-                return pipeline::error_response(&e);
+                let why = format!("The request body exceeds {MAX_BODY_BYTES} bytes");
+                return refuse(SpineError::new(ErrorCode::PayloadTooLarge, why));
             }
         };
         let request = ApiRequest {

@@ -134,10 +134,10 @@ fn check(doc: &Value, ops: &[Op], at: usize) -> SpineResult<()> {
         let current = list_item(doc, op).ok_or_else(|| invalid(format!("'{}' does not exist", op.path)))?;
         if op.op == "replace" {
             let key = if field == "extension" { "url" } else { "id" };
-            if let Some(existing) = current.get(key) {
-                if op.value.as_ref().and_then(|v| v.get(key)) != Some(existing) {
-                    return Err(invalid(format!("a replace of '{}' must carry the item's {key}", op.path)));
-                }
+            if let Some(existing) = current.get(key)
+                && op.value.as_ref().and_then(|v| v.get(key)) != Some(existing)
+            {
+                return Err(invalid(format!("a replace of '{}' must carry the item's {key}", op.path)));
             }
         }
         if op.op == "remove" {

@@ -14,7 +14,7 @@ use crate::model::{PatientRecord, RECORD_SK, RecordStatus, Versioned, nhs_of_pk,
 #[derive(Debug)]
 pub enum Resolved {
     /// The live record (the requested one, or the one that superseded it).
-    Active(Versioned),
+    Active(Box<Versioned>),
     Invalidated,
     NotFound,
 }
@@ -27,6 +27,8 @@ pub enum WriteOutcome {
     VersionConflict,
     /// A request with this `X-Request-ID` already wrote; its answer is stored.
     AlreadyApplied,
+    /// Another write holds a guard this one needs (a create of the same person in flight).
+    Contended,
 }
 
 /// The first NHS-number base allocated to patients created through the API (the 9xx test range,
@@ -67,7 +69,7 @@ impl PatientRepository {
         for _ in 0..8 {
             let Some(v) = self.get(current).await? else { return Ok(Resolved::NotFound) };
             match &v.record.status {
-                RecordStatus::Active => return Ok(Resolved::Active(v)),
+                RecordStatus::Active => return Ok(Resolved::Active(Box::new(v))),
                 RecordStatus::Invalidated => return Ok(Resolved::Invalidated),
                 RecordStatus::Superseded { by } => {
                     current = NhsNumber::parse(by)
@@ -141,7 +143,7 @@ impl PatientRepository {
 
     /// Creates a record under a newly allocated NHS number, never used before: the counter moves on
     /// in the same transaction. `make` builds the record and the extra writes (the idempotency
-    /// record) for the number allocated.
+    /// record first, then any guards) for the number allocated.
     pub async fn create(
         &self,
         make: impl Fn(NhsNumber) -> (PatientRecord, Vec<WriteOp>),
@@ -179,6 +181,9 @@ impl PatientRepository {
                 Ok(()) => return Ok((nhs, WriteOutcome::Written)),
                 Err(StoreError::ConditionFailed { op: Some(i) }) if i == extra_at => {
                     return Ok((nhs, WriteOutcome::AlreadyApplied));
+                }
+                Err(StoreError::ConditionFailed { op: Some(i) }) if i > extra_at => {
+                    return Ok((nhs, WriteOutcome::Contended));
                 }
                 // Another create took this number first (or the record exists): take the next one.
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,

@@ -144,13 +144,10 @@ pub fn validate(old: Option<&Patient>, new: &mut Patient, today: Date) -> SpineR
         return Err(invalid("a patient must have exactly one usual name"));
     }
     for name in &mut new.name {
-        if let Some(u) = name.name_use.as_deref() {
-            if !["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"].contains(&u) {
-                return Err(SpineError::new(
-                    ErrorCode::InvalidValue,
-                    format!("Invalid value - '{u}' in field 'name.use'"),
-                ));
-            }
+        if let Some(u) = name.name_use.as_deref()
+            && !["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"].contains(&u)
+        {
+            return Err(SpineError::new(ErrorCode::InvalidValue, format!("Invalid value - '{u}' in field 'name.use'")));
         }
         if name.name_use.as_deref() == Some("usual") && name.family.as_deref().is_none_or(|f| f.trim().is_empty()) {
             return Err(invalid("the usual name must have a family name"));
@@ -219,13 +216,13 @@ pub fn validate(old: Option<&Patient>, new: &mut Patient, today: Date) -> SpineR
                 format!("Invalid value - '{system}' in field 'telecom.system'"),
             ));
         }
-        if let Some(u) = t.contact_use.as_deref() {
-            if !["home", "work", "temp", "mobile", "old"].contains(&u) {
-                return Err(SpineError::new(
-                    ErrorCode::InvalidValue,
-                    format!("Invalid value - '{u}' in field 'telecom.use'"),
-                ));
-            }
+        if let Some(u) = t.contact_use.as_deref()
+            && !["home", "work", "temp", "mobile", "old"].contains(&u)
+        {
+            return Err(SpineError::new(
+                ErrorCode::InvalidValue,
+                format!("Invalid value - '{u}' in field 'telecom.use'"),
+            ));
         }
         let value = t.value.as_deref().unwrap_or("");
         if value.is_empty() {

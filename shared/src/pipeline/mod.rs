@@ -15,7 +15,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tracing::Instrument;
 
-pub use request::{ApiRequest, RequestIds};
+pub use request::{ApiRequest, Echo, RequestIds};
 pub use response::ApiResponse;
 
 use crate::error::{ErrorCode, SpineError, SpineResult};

@@ -58,7 +58,8 @@ pub struct RequestIds {
     pub correlation_id: Option<String>,
 }
 
-/// What can still be echoed when the ids are not valid.
+/// What can still be echoed when the ids are not valid, or when a request is refused before the
+/// pipeline (unknown route, wrong method, oversized body).
 #[derive(Debug)]
 pub struct Echo {
     request_id: Option<String>,
@@ -66,6 +67,14 @@ pub struct Echo {
 }
 
 impl Echo {
+    /// Whatever ids a request carries that are fit to echo, valid or not.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let echo = |n: &str| {
+            headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| echoable(v)).map(str::to_owned)
+        };
+        Echo { request_id: echo("x-request-id"), correlation_id: echo("x-correlation-id") }
+    }
+
     pub fn apply(&self, mut r: ApiResponse) -> ApiResponse {
         if let Some(id) = &self.request_id {
             r = r.with_header("x-request-id", id);

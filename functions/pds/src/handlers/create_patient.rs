@@ -6,12 +6,13 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use spine_shared::fhir::{Coding, Identifier, Meta, NHS_NUMBER_SYSTEM, Patient};
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler, idempotency};
+use spine_shared::ports::{Condition, Item, WriteOp, now_epoch_seconds};
 use spine_shared::{ErrorCode, NhsNumber, SpineError, SpineResult};
 
 use super::{PdsContext, assign_ids, media_type, patient_response};
 use crate::model::{History, PatientRecord, RecordStatus};
-use crate::names::{fold, fold_postcode};
-use crate::repository::WriteOutcome;
+use crate::names::{fold, fold_postcode, soundex};
+use crate::repository::{PatientRepository, WriteOutcome};
 use crate::rules;
 use crate::search::params::{DateRange, Pattern, SearchRequest};
 use crate::search::{self, Found, matching::parse_date};
@@ -23,6 +24,8 @@ const VERIFICATION_STATUS_URL: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
 /// The score from which an existing patient counts as the same person.
 const DUPLICATE_SCORE: f64 = 0.95;
+/// How long a create guard lives: far longer than any create takes.
+const GUARD_SECS: i64 = 60;
 
 pub struct CreatePatient(pub PdsContext);
 
@@ -103,7 +106,43 @@ fn duplicate_search(p: &Patient) -> Option<SearchRequest> {
         exact: false,
         history: true,
         max_results: 50,
+        include_restricted: true,
+        min_score: DUPLICATE_SCORE,
     })
+}
+
+/// The guard that keeps two creates of the same person apart: one item per (family, date of
+/// birth, given-name soundex, gender, home postcode), written with the record, living a minute. A
+/// second create racing the first fails on it, checks for duplicates again and finds the first.
+/// People who differ in any of these never share a guard, so a guard never blocks a real create.
+fn create_guard(p: &Patient) -> Option<WriteOp> {
+    let usual = p.name.iter().find(|n| n.name_use.as_deref() == Some("usual"))?;
+    let family = fold(usual.family.as_deref()?);
+    let given = usual.given.first().and_then(|g| soundex(&fold(g))).unwrap_or_default();
+    let gender = p.gender.as_deref().unwrap_or_default();
+    let postcode = p.address.iter().find_map(|a| a.postal_code.as_deref()).map(fold_postcode).unwrap_or_default();
+    let key = format!("CREATE-GUARD#{family}#{}#{given}#{gender}#{postcode}", p.birth_date.as_deref()?);
+    let item = Item::new(key, "GUARD", Vec::new()).expiring_at(now_epoch_seconds() + GUARD_SECS);
+    Some(WriteOp::Put { item, condition: Condition::NotExists })
+}
+
+/// 200 `SINGLE_MATCH` / `MULTIPLE_MATCHES` when existing patients have these details.
+async fn refuse_duplicates(repo: &PatientRepository, p: &Patient) -> SpineResult<()> {
+    let Some(search) = duplicate_search(p) else { return Ok(()) };
+    match search::run(repo, &search).await? {
+        Found::Matches(m) if m.is_empty() => Ok(()),
+        Found::Matches(m) if m.len() == 1 => Err(SpineError::new(
+            ErrorCode::SingleMatch,
+            format!(
+                "Unable to create new patient. A single match was found for supplied demographic data: NHS number {}",
+                m[0].1.nhs
+            ),
+        )),
+        _ => Err(SpineError::new(
+            ErrorCode::MultipleMatches,
+            "Unable to create new patient. Multiple matches found for supplied demographic data.",
+        )),
+    }
 }
 
 /// The record of the new patient under `nhs`.
@@ -152,45 +191,35 @@ impl Handler for CreatePatient {
         rules::validate(None, &mut patient, rules::today())?;
         assign_ids(&mut patient);
 
-        if let Some(search) = duplicate_search(&patient) {
-            if let Found::Matches(m) = search::run(repo, &search).await? {
-                let same: Vec<_> = m.iter().filter(|(score, _)| *score >= DUPLICATE_SCORE).collect();
-                match same.as_slice() {
-                    [] => {}
-                    [(_, one)] => {
-                        return Err(SpineError::new(
-                            ErrorCode::SingleMatch,
-                            format!(
-                                "Unable to create new patient. A single match was found for supplied demographic data: NHS number {}",
-                                one.nhs
-                            ),
-                        ));
-                    }
-                    _ => {
-                        return Err(SpineError::new(
-                            ErrorCode::MultipleMatches,
-                            "Unable to create new patient. Multiple matches found for supplied demographic data.",
-                        ));
-                    }
-                }
-            }
-        }
+        refuse_duplicates(repo, &patient).await?;
 
         let respond = |nhs: NhsNumber, record: &PatientRecord| {
             patient_response(201, &record.to_fhir(1), 1).with_header("location", &self.0.patient_url(nhs))
         };
+        let guard = create_guard(&patient);
         let (nhs, outcome) = repo
             .create(|nhs| {
                 let record = new_record(&patient, nhs);
                 let answer = idempotency::record(FUNCTION, req, &respond(nhs, &record));
-                (record, vec![answer])
+                (record, std::iter::once(answer).chain(guard.clone()).collect())
             })
             .await?;
         match outcome {
             WriteOutcome::Written => Ok(respond(nhs, &new_record(&patient, nhs))),
-            _ => idempotency::replay(repo.store(), FUNCTION, req)
-                .await?
-                .ok_or_else(|| SpineError::internal("idempotency record vanished")),
+            WriteOutcome::Contended => {
+                // The same person is being created by another request: the record it wrote (or
+                // is writing) is the duplicate; if it is not visible yet, ask for a retry.
+                refuse_duplicates(repo, &patient).await?;
+                Err(SpineError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "A record with these details is being created; retry with the same X-Request-ID",
+                ))
+            }
+            WriteOutcome::AlreadyApplied | WriteOutcome::VersionConflict => {
+                idempotency::replay(repo.store(), FUNCTION, req)
+                    .await?
+                    .ok_or_else(|| SpineError::internal("idempotency record vanished"))
+            }
         }
     }
 }

@@ -33,21 +33,17 @@ fn if_match(req: &ApiRequest) -> SpineResult<u64> {
     })
 }
 
-/// Moves whatever the update dropped into the history.
+/// Moves whatever the update dropped into the history: every old name, address and contact point
+/// the new record no longer holds as it was — removed, or changed in place under the same id (the
+/// old family of a replaced usual name must stay searchable with `_history`).
 fn remember_dropped(old: &PatientRecord, new: &mut PatientRecord) {
-    fn dropped<T: Clone + PartialEq>(old: &[T], new: &[T], id: impl Fn(&T) -> Option<&String>) -> Vec<T> {
-        old.iter()
-            .filter(|o| match id(o) {
-                Some(i) => !new.iter().any(|n| id(n) == Some(i)),
-                None => !new.contains(o),
-            })
-            .cloned()
-            .collect()
+    fn dropped<T: Clone + PartialEq>(old: &[T], new: &[T]) -> Vec<T> {
+        old.iter().filter(|o| !new.contains(o)).cloned().collect()
     }
     let (o, n) = (&old.patient, &new.patient);
-    let names = dropped(&o.name, &n.name, |x| x.id.as_ref());
-    let addresses = dropped(&o.address, &n.address, |x| x.id.as_ref());
-    let telecom = dropped(&o.telecom, &n.telecom, |x| x.id.as_ref());
+    let names = dropped(&o.name, &n.name);
+    let addresses = dropped(&o.address, &n.address);
+    let telecom = dropped(&o.telecom, &n.telecom);
     let h: &mut History = &mut new.history;
     h.names.extend(names);
     h.addresses.extend(addresses);
@@ -108,7 +104,7 @@ impl Handler for UpdatePatient {
         let answer = idempotency::record(FUNCTION, req, &response);
         match repo.update(&current, &record, vec![answer]).await? {
             WriteOutcome::Written => Ok(response),
-            WriteOutcome::VersionConflict => Err(SpineError::new(
+            WriteOutcome::VersionConflict | WriteOutcome::Contended => Err(SpineError::new(
                 ErrorCode::ResourceVersionMismatch,
                 "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.",
             )),

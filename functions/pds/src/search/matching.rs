@@ -161,12 +161,11 @@ fn postcode_quality(req: &SearchRequest, record: &PatientRecord, pattern: &Patte
         .filter_map(|(i, a)| {
             let value = fold_postcode(a.postal_code.as_deref()?);
             let historic = i >= current;
-            let q = if pattern.wildcard {
+            if pattern.wildcard {
                 glob(&pattern.folded, &value).then_some(if historic { WILDCARD_HISTORIC } else { WILDCARD })
             } else {
                 (value == pattern.folded).then_some(if historic { HISTORIC } else { EXACT })
-            };
-            q
+            }
         })
         .reduce(f64::max)
 }

@@ -30,10 +30,10 @@ pub enum Found {
 /// The key condition selecting a date-of-birth range in an index sort key (`<dob>|...`).
 fn birth_condition(req: &SearchRequest) -> KeyCondition {
     let r = req.birthdate;
-    if r.is_exact() {
-        if let Some(d) = r.from {
-            return KeyCondition::BeginsWith(format!("{d}|"));
-        }
+    if r.is_exact()
+        && let Some(d) = r.from
+    {
+        return KeyCondition::BeginsWith(format!("{d}|"));
     }
     let from = r.from.map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string());
     let to = r.to.map_or_else(|| "9999-12-31".to_owned(), |d| d.to_string());
@@ -69,7 +69,7 @@ fn family_key_matches(req: &SearchRequest, sort_key: &str) -> bool {
 /// Runs a parsed search.
 pub async fn run(repo: &PatientRepository, req: &SearchRequest) -> SpineResult<Found> {
     let condition = birth_condition(req);
-    let location_search = req.postcode.is_some() || req.general_practitioner.is_some();
+    let location_search = (req.postcode.is_some() || req.general_practitioner.is_some()) && !req.include_restricted;
     let mut seen = HashSet::new();
     let mut matches: Vec<(f64, Versioned)> = Vec::new();
     for (index, pk) in plan(req) {
@@ -86,7 +86,7 @@ pub async fn run(repo: &PatientRepository, req: &SearchRequest) -> SpineResult<F
                 if location_search && v.record.patient.is_restricted() {
                     continue;
                 }
-                if let Some(score) = matching::score(req, &v.record) {
+                if let Some(score) = matching::score(req, &v.record).filter(|s| *s >= req.min_score) {
                     matches.push((score, v));
                     if matches.len() > req.max_results {
                         return Ok(Found::TooMany);

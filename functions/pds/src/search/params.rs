@@ -36,7 +36,7 @@ impl DateRange {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchRequest {
     pub family: Option<Pattern>,
     pub given: Vec<Pattern>,
@@ -51,6 +51,10 @@ pub struct SearchRequest {
     pub exact: bool,
     pub history: bool,
     pub max_results: usize,
+    /// Keep restricted patients even in a search by location (the create duplicate check).
+    pub include_restricted: bool,
+    /// Matches scoring below this are left out and not counted (the create duplicate check).
+    pub min_score: f64,
 }
 
 const KNOWN: [&str; 14] = [
@@ -118,10 +122,10 @@ fn date_range(field: &str, values: &[&str]) -> SpineResult<Option<DateRange>> {
             }
         }
     }
-    if let (Some(f), Some(t)) = (range.from, range.to) {
-        if f > t {
-            return Err(invalid_search(&format!("{field} range ends before it starts")));
-        }
+    if let (Some(f), Some(t)) = (range.from, range.to)
+        && f > t
+    {
+        return Err(invalid_search(&format!("{field} range ends before it starts")));
     }
     Ok(Some(range))
 }
@@ -291,6 +295,8 @@ pub fn parse(query: &[(String, String)]) -> SpineResult<SearchRequest> {
         exact,
         history,
         max_results,
+        include_restricted: false,
+        min_score: 0.0,
     })
 }
 

@@ -182,12 +182,12 @@ impl Queue for EmbeddedQueue {
                     if out.len() == max {
                         break;
                     }
-                    if let Some((_, limit)) = &dead_letter {
-                        if stored.receive_count >= *limit {
-                            messages.remove((queue.as_str(), seq)).map_err(backend)?;
-                            to_dlq.push(stored);
-                            continue;
-                        }
+                    if let Some((_, limit)) = &dead_letter
+                        && stored.receive_count >= *limit
+                    {
+                        messages.remove((queue.as_str(), seq)).map_err(backend)?;
+                        to_dlq.push(stored);
+                        continue;
                     }
                     stored.receive_count += 1;
                     stored.visible_at_ms = now + i64::from(visibility_secs) * 1000;
