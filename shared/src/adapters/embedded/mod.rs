@@ -28,7 +28,7 @@ impl EmbeddedStore {
     pub fn open(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir.join("blobs")).map_err(backend)?;
         let db = redb::Database::builder()
-            .set_cache_size(512 * 1024 * 1024)
+            .set_cache_size(1024 * 1024 * 1024)
             .create(dir.join("spine.redb"))
             .map_err(backend)?;
         let store = EmbeddedStore { db: Arc::new(db), blob_dir: dir.join("blobs") };

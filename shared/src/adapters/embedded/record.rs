@@ -71,9 +71,20 @@ impl EmbeddedRecordStore {
         &self,
         f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        self.write_with(redb::Durability::Immediate, f).await
+    }
+
+    /// A write transaction of the given durability on the blocking pool. `Durability::None`
+    /// commits reach the disk with the next durable commit (or are lost together on a crash).
+    async fn write_with<T: Send + 'static>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            let txn = db.begin_write().map_err(backend)?;
+            let mut txn = db.begin_write().map_err(backend)?;
+            txn.set_durability(durability).map_err(backend)?;
             let out = {
                 let mut tables = Tables::open(&txn)?;
                 f(&mut tables, now_epoch_seconds())?
@@ -107,7 +118,7 @@ impl EmbeddedRecordStore {
                     }
                     examined += 1;
                     last = Some(Cursor { pk: pk.to_owned(), sk: sk.to_owned(), index_key: None });
-                    if !codec::expires_at(v.value()).is_some_and(|t| t <= now) {
+                    if codec::expires_at(v.value()).is_none_or(|t| t > now) {
                         page.items.push(codec::decode(pk, sk, v.value())?);
                     }
                     if examined == limit {
@@ -131,10 +142,10 @@ impl EmbeddedRecordStore {
                     examined += 1;
                     last =
                         Some(Cursor { pk: pk.to_owned(), sk: sk.to_owned(), index_key: Some(IndexKey::new(ipk, isk)) });
-                    if let Some(v) = items.get((pk, sk)).map_err(backend)? {
-                        if !codec::expires_at(v.value()).is_some_and(|t| t <= now) {
-                            page.items.push(codec::decode(pk, sk, v.value())?);
-                        }
+                    if let Some(v) = items.get((pk, sk)).map_err(backend)?
+                        && codec::expires_at(v.value()).is_none_or(|t| t > now)
+                    {
+                        page.items.push(codec::decode(pk, sk, v.value())?);
                     }
                     if examined == limit {
                         break;
@@ -262,8 +273,17 @@ impl<'t> Tables<'t> {
     }
 
     fn insert(&mut self, item: &Item) -> StoreResult<()> {
-        self.remove(&item.pk, &item.sk)?;
-        self.items.insert((item.pk.as_str(), item.sk.as_str()), codec::encode(item).as_slice()).map_err(backend)?;
+        let (pk, sk) = (item.pk.as_str(), item.sk.as_str());
+        let previous = self.items.insert((pk, sk), codec::encode(item).as_slice()).map_err(backend)?;
+        if let Some(old) = previous.map(|v| codec::decode(pk, sk, v.value())).transpose()? {
+            // The replaced item's index entries go, unless the new item keeps them.
+            if let Some(k) = old.gsi1.as_ref().filter(|k| item.gsi1.as_ref() != Some(*k)) {
+                self.gsi1.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
+            }
+            if let Some(k) = old.gsi2.as_ref().filter(|k| item.gsi2.as_ref() != Some(*k)) {
+                self.gsi2.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
+            }
+        }
         if let Some(k) = &item.gsi1 {
             self.gsi1
                 .insert((k.pk.as_str(), k.sk.as_str(), item.pk.as_str(), item.sk.as_str()), ())
@@ -344,8 +364,10 @@ impl RecordStore for EmbeddedRecordStore {
         .await
     }
 
+    /// Bulk loads skip the fsync: they become durable with the next conditional or single write
+    /// (every seed ends with one), and a crash before it loses whole batches, never half of one.
     async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
-        self.write(move |t, _| {
+        self.write_with(redb::Durability::None, move |t, _| {
             for item in &items {
                 t.insert(item)?;
             }
