@@ -119,7 +119,12 @@ impl PatientRecord {
 
     /// The patient as served: the record's resource with `meta.versionId` set to the version.
     pub fn to_fhir(&self, version: u64) -> Patient {
-        let mut p = self.patient.clone();
+        self.clone().into_fhir(version)
+    }
+
+    /// As [`PatientRecord::to_fhir`], consuming the record (the read path: no copy).
+    pub fn into_fhir(self, version: u64) -> Patient {
+        let mut p = self.patient;
         p.meta.get_or_insert_with(Meta::default).version_id = Some(version.to_string());
         p
     }

@@ -80,6 +80,22 @@ impl PatientRepository {
         Err(SpineError::internal("supersession chain too long"))
     }
 
+    /// The live record behind an NHS number, or the 404 the Spine answers: `INVALIDATED_RESOURCE`
+    /// for an invalidated record, `RESOURCE_NOT_FOUND` for an unknown number.
+    pub async fn live(&self, nhs: NhsNumber) -> SpineResult<Box<Versioned>> {
+        match self.resolve(nhs).await? {
+            Resolved::Active(v) => Ok(v),
+            Resolved::Invalidated => Err(SpineError::new(
+                spine_shared::ErrorCode::InvalidatedResource,
+                "Resource Id is invalid - the patient record was invalidated and not superseded",
+            )),
+            Resolved::NotFound => Err(SpineError::new(
+                spine_shared::ErrorCode::ResourceNotFound,
+                "Patient does not exist for given NHS number",
+            )),
+        }
+    }
+
     /// One page of an index query.
     pub async fn query(&self, q: Query) -> SpineResult<Page> {
         Ok(self.store.query(q).await?)

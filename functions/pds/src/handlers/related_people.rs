@@ -9,7 +9,6 @@ use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler};
 use spine_shared::{ErrorCode, SpineError, SpineResult};
 
 use super::{PdsContext, nhs_from_path};
-use crate::repository::Resolved;
 
 pub struct GetRelatedPeople(pub PdsContext);
 
@@ -17,21 +16,7 @@ pub struct GetRelatedPeople(pub PdsContext);
 impl Handler for GetRelatedPeople {
     async fn handle(&self, req: &ApiRequest) -> SpineResult<ApiResponse> {
         let nhs = nhs_from_path(req)?;
-        let v = match self.0.repo.resolve(nhs).await? {
-            Resolved::Active(v) => v,
-            Resolved::Invalidated => {
-                return Err(SpineError::new(
-                    ErrorCode::InvalidatedResource,
-                    "Patient record for given NHS number has been invalidated",
-                ));
-            }
-            Resolved::NotFound => {
-                return Err(SpineError::new(
-                    ErrorCode::ResourceNotFound,
-                    "Patient does not exist for given NHS number",
-                ));
-            }
-        };
+        let v = self.0.repo.live(nhs).await?;
         if v.record.patient.is_restricted() {
             return Ok(ApiResponse::fhir_json(200, &Bundle::<Value>::searchset(Vec::new(), None)));
         }

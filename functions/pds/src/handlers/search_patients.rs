@@ -56,7 +56,7 @@ impl Handler for SearchPatients {
             .map(|(score, v)| BundleEntry {
                 full_url: self.0.patient_url(v.nhs),
                 search: Some(BundleSearch { score }),
-                resource: reduce(v.record.to_fhir(v.version)),
+                resource: reduce(v.record.into_fhir(v.version)),
             })
             .collect();
         let timestamp = OffsetDateTime::now_utc().replace_nanosecond(0).ok().and_then(|t| t.format(&Rfc3339).ok());

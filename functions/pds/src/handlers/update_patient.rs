@@ -10,7 +10,7 @@ use spine_shared::{ErrorCode, SpineError, SpineResult};
 
 use super::{PdsContext, assign_ids, media_type, nhs_from_path, patient_response};
 use crate::model::{History, PatientRecord};
-use crate::repository::{Resolved, WriteOutcome};
+use crate::repository::WriteOutcome;
 use crate::{patch, rules};
 
 pub const FUNCTION: &str = "pds-update-patient";
@@ -65,21 +65,7 @@ impl Handler for UpdatePatient {
             return Ok(first);
         }
         let expected = if_match(req)?;
-        let current = match repo.resolve(nhs).await? {
-            Resolved::Active(v) => v,
-            Resolved::Invalidated => {
-                return Err(SpineError::new(
-                    ErrorCode::InvalidatedResource,
-                    "Resource Id is invalid - the patient record was invalidated",
-                ));
-            }
-            Resolved::NotFound => {
-                return Err(SpineError::new(
-                    ErrorCode::ResourceNotFound,
-                    "Patient does not exist for given NHS number",
-                ));
-            }
-        };
+        let current = repo.live(nhs).await?;
         if expected != current.version {
             return Err(SpineError::new(
                 ErrorCode::ResourceVersionMismatch,
