@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # The crates holding Lambda binaries; every bin target of these is a function.
-PACKAGES=(spine-pds)
+PACKAGES=(spine-pds spine-sds)
 
 MAX_BYTES=4194304 # 4 MiB
 ARM64_TARGET=aarch64-unknown-linux-gnu
@@ -48,12 +48,17 @@ have_arm64_target() {
     rustup target add "$ARM64_TARGET"
 }
 
+# Size: the release-lambda profile (opt-level "z" on top of release's LTO, one codegen unit,
+# strip, panic=abort), and no unwind tables (panics abort; nothing unwinds).
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS:-} -C force-unwind-tables=no"
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="${CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS:-} -C force-unwind-tables=no"
+
 arch=""
 start=$SECONDS
 if [ "${SPINE_LAMBDA_ARCH:-arm64}" = arm64 ]; then
     if ! have_arm64_target; then
         spine_warn "could not add the $ARM64_TARGET target"
-    elif cargo lambda build --release --arm64 "${pkg_args[@]}"; then
+    elif cargo lambda build --profile release-lambda --arm64 "${pkg_args[@]}"; then
         arch=arm64
     else
         spine_warn "the arm64 build failed"
@@ -64,7 +69,7 @@ if [ "${SPINE_LAMBDA_ARCH:-arm64}" = arm64 ]; then
     fi
 fi
 if [ -z "$arch" ]; then
-    cargo lambda build --release --x86-64 "${pkg_args[@]}"
+    cargo lambda build --profile release-lambda --x86-64 "${pkg_args[@]}"
     arch=x86_64
 fi
 echo "Built (${arch}) in $((SECONDS - start)) s"

@@ -1,6 +1,7 @@
 //! The local Spine: `cargo run --release` serves every route of the route table on the embedded
 //! store in a data directory that survives restarts, seeded with the reference patients and a
-//! deterministic synthetic population. `spine sample` prints requests for load generators.
+//! deterministic synthetic population and the Spine Directory. `spine sample` prints requests for
+//! load generators.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,6 +116,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     if added > 0 {
         eprintln!("Seeded {added} patients in {:.1} s", started.elapsed().as_secs_f64());
     }
+    let started = Instant::now();
+    if let Some(s) = spine_sds::seed::seed(records.clone()).await.map_err(|e| e.to_string())? {
+        eprintln!(
+            "Seeded the Spine Directory ({} organisations, {} items) in {:.2} s",
+            s.organisations,
+            s.items,
+            started.elapsed().as_secs_f64()
+        );
+    }
     if purged > 0 {
         eprintln!("Purged {purged} expired items");
     }
@@ -126,6 +136,10 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     println!("  curl -s {origin}/personal-demographics/FHIR/R4/Patient/9000000009 -H 'X-Request-ID: {}'", uuid_v4());
     println!(
         "  curl -s '{origin}/personal-demographics/FHIR/R4/Patient?family=Smith&birthdate=eq2010-10-22' -H 'X-Request-ID: {}'",
+        uuid_v4()
+    );
+    println!(
+        "  curl -s '{origin}/spine-directory/FHIR/R4/Organization?type=gp-practice&address-postalcode=LS1' -H 'X-Request-ID: {}'",
         uuid_v4()
     );
     gateway::serve(listener, gateway).await;

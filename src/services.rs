@@ -10,11 +10,13 @@ use spine_shared::routes;
 
 /// Handlers by function name. Fails naming the first route no service handles.
 pub fn handlers(store: Arc<dyn RecordStore>, origin: &str) -> Result<HashMap<String, Box<dyn Handler>>, String> {
-    let pds = spine_pds::PdsContext::new(store, origin);
+    let pds = spine_pds::PdsContext::new(store.clone(), origin);
+    let sds = spine_sds::SdsContext::new(store, origin);
     let mut out: HashMap<String, Box<dyn Handler>> = HashMap::new();
     for route in routes::all() {
         let handler = match route.service.as_str() {
             "pds" => spine_pds::handler_for(&route.function, pds.clone()),
+            "sds" => spine_sds::handler_for(&route.function, sds.clone()),
             _ => None,
         };
         let handler = handler.ok_or_else(|| format!("no handler for route function {}", route.function))?;

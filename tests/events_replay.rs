@@ -1,7 +1,9 @@
 //! Every sample event in `events/<function>/` is an API Gateway REST (v1) event that
 //! `cargo lambda invoke --data-file` accepts. Each is replayed here through the Lambda edge
-//! (`lambda_http` parsing, our event-to-request conversion, the pipeline, the handler) on a store
-//! holding the reference patients, and must answer with the status its file name starts with.
+//! (`lambda_http` parsing, our event-to-request conversion, the pipeline, the handler the local
+//! Spine registers for the route) on a store holding every service's reference data (the PDS
+//! reference patients, the Spine Directory's reference organisations), and must answer with the
+//! status its file name starts with.
 //! The replay runs on the embedded store and on DynamoDB (moto).
 
 mod support;
@@ -31,12 +33,13 @@ fn event_files(function: &str) -> Vec<PathBuf> {
 async fn replay(make_store: impl AsyncFn() -> Arc<dyn RecordStore>) {
     let mut replayed = 0;
     for route in routes::all() {
-        // Each function's events run in order on a fresh store with the reference patients.
+        // Each function's events run in order on a fresh store with every service's reference data,
+        // through the handler the local Spine registers for the route.
         let store = make_store().await;
         support::seed_reference(store.clone()).await;
-        let handler =
-            spine_pds::handler_for(&route.function, spine_pds::PdsContext::new(store, "https://api.service.nhs.uk"))
-                .expect("every route has a handler");
+        let mut handlers =
+            spine::services::handlers(store, "https://api.service.nhs.uk").expect("every route has a handler");
+        let handler = handlers.remove(&route.function).expect("a handler for the route's function");
         let files = event_files(&route.function);
         assert!(!files.is_empty(), "events/{} has no events", route.function);
         for file in files {
@@ -63,7 +66,7 @@ async fn replay(make_store: impl AsyncFn() -> Arc<dyn RecordStore>) {
             replayed += 1;
         }
     }
-    assert!(replayed >= 40, "only {replayed} events replayed");
+    assert!(replayed >= 90, "only {replayed} events replayed");
 }
 
 #[tokio::test]
@@ -100,4 +103,25 @@ fn every_function_has_events_and_every_event_directory_a_function() {
             assert!(ok, "{f}/{name} must be named <status>-<slug>.json");
         }
     }
+}
+
+#[test]
+fn repeated_query_parameters_keep_every_value_through_the_lambda_edge() {
+    let route = routes::by_function("sds-get-device").unwrap();
+    let text = std::fs::read_to_string(events_dir().join("sds-get-device/200-with-party-key.json")).unwrap();
+    let request = to_api_request(route, lambda_http::request::from_str(&text).unwrap());
+    let identifiers: Vec<&str> =
+        request.query.iter().filter(|(k, _)| k == "identifier").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(
+        identifiers,
+        [
+            "https://fhir.nhs.uk/Id/nhsServiceInteractionId|urn:nhs:names:services:psis:REPC_IN150016UK05",
+            "https://fhir.nhs.uk/Id/nhsMhsPartyKey|Y12345-0000806"
+        ]
+    );
+    let route = routes::by_function("pds-search-patients").unwrap();
+    let text = std::fs::read_to_string(events_dir().join("pds-search-patients/200-birthdate-range.json")).unwrap();
+    let request = to_api_request(route, lambda_http::request::from_str(&text).unwrap());
+    let names: Vec<&str> = request.query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["birthdate", "birthdate", "family"], "names sorted, every value kept");
 }

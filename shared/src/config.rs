@@ -13,7 +13,7 @@ pub async fn record_store_from_env() -> Result<Arc<dyn RecordStore>, String> {
         #[cfg(feature = "aws")]
         "aws" => {
             let table = std::env::var("SPINE_TABLE_NAME").map_err(|_| "SPINE_TABLE_NAME is not set".to_owned())?;
-            let config = crate::adapters::aws::load_config().await;
+            let config = crate::adapters::aws::config_from_env()?;
             Ok(Arc::new(crate::adapters::aws::DynamoRecordStore::from_config(&config, table)))
         }
         #[cfg(feature = "embedded")]

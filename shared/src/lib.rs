@@ -1,5 +1,6 @@
 //! What every Spine function shares: the NHS number, FHIR types, the one error type, the request
-//! pipeline, the route table, the ports and their AWS and embedded adapters.
+//! pipeline, the route table, the ports and their AWS and embedded adapters, and the synthetic
+//! world (towns, GP practices, pharmacies) every seed is built from.
 
 pub mod adapters;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod nhs_number;
 pub mod pipeline;
 pub mod ports;
 pub mod routes;
+pub mod synthetic;
 
 pub use error::{ErrorCode, SpineError, SpineResult};
 pub use nhs_number::NhsNumber;

@@ -1,15 +1,17 @@
 //! What the workspace's integration tests share: a fresh embedded store on disk, the moto server
 //! the test script started (required: a missing server fails the test), AWS clients and tables on
-//! it, the reference patients, and a small HTTP client for the local gateway.
+//! it, every service's reference data, and a small HTTP client for the local gateway.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::BehaviorVersion;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType,
 };
+use aws_types::SdkConfig;
+use aws_types::region::Region;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -35,12 +37,13 @@ pub fn moto_url() -> String {
 
 /// SDK configuration pointing at moto with dummy credentials.
 pub fn aws_config() -> SdkConfig {
-    let creds = aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "spine-tests");
+    let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "spine-tests");
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-2"))
         .endpoint_url(moto_url())
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(creds))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+        .http_client(spine_shared::adapters::aws::http_client())
         .build()
 }
 
@@ -93,10 +96,11 @@ pub async fn dynamo() -> Arc<dyn RecordStore> {
     Arc::new(spine_shared::adapters::aws::DynamoRecordStore::from_config(&config, table))
 }
 
-/// Seeds the reference patients (no synthetic population).
+/// Seeds every service's reference data: the PDS reference patients and the Spine Directory's
+/// reference organisations (no synthetic population, no full directory).
 pub async fn seed_reference(store: Arc<dyn RecordStore>) {
-    let repo = spine_pds::repository::PatientRepository::new(store);
-    repo.load(&spine_pds::seed::reference::records()).await.expect("reference patients load");
+    spine_pds::seed::seed_reference(store.clone()).await.expect("reference patients load");
+    spine_sds::seed::seed_reference(store).await.expect("reference organisations load");
 }
 
 /// A fresh v4 UUID for `X-Request-ID`.

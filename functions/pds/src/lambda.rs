@@ -1,15 +1,18 @@
 //! What every PDS binary's `main` does: JSON logging, the record store from the environment
-//! (built once per cold start), the function's handler, then the Lambda runtime loop.
+//! (built once per cold start), the function's handler, then the Lambda runtime loop. Each binary
+//! names its own handler type, so it links that handler's code and no other.
 
-use spine_shared::pipeline::{lambda, logging};
+use spine_shared::pipeline::{Handler, lambda, logging};
 
-use crate::handlers::{DEFAULT_ORIGIN, PdsContext, handler_for};
+use crate::handlers::{DEFAULT_ORIGIN, PdsContext};
 
-/// Runs the named PDS function as a Lambda.
-pub async fn run(function: &'static str) -> Result<(), lambda_http::Error> {
+/// Runs a PDS function as a Lambda: `run("pds-get-patient", GetPatient)`.
+pub async fn run<H: Handler + 'static>(
+    function: &'static str,
+    handler: fn(PdsContext) -> H,
+) -> Result<(), lambda_http::Error> {
     logging::init();
     let store = spine_shared::config::record_store_from_env().await?;
     let origin = std::env::var("SPINE_BASE_URL").unwrap_or_else(|_| DEFAULT_ORIGIN.to_owned());
-    let handler = handler_for(function, PdsContext::new(store, &origin)).ok_or("no PDS handler with this name")?;
-    lambda::serve(function, handler).await
+    lambda::serve(function, handler(PdsContext::new(store, &origin))).await
 }

@@ -16,20 +16,7 @@ use crate::routes::{self, Route};
 pub fn to_api_request(route: &Route, req: Request) -> ApiRequest {
     let event_params: Vec<(String, String)> =
         req.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    let query: Vec<(String, String)> = req
-        .query_string_parameters()
-        .iter()
-        .flat_map(|(k, _)| {
-            let values = req
-                .query_string_parameters()
-                .all(k)
-                .unwrap_or_default()
-                .into_iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>();
-            values.into_iter().map(move |v| (k.to_owned(), v))
-        })
-        .collect();
+    let query = query_pairs(&req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let path_params =
@@ -40,21 +27,21 @@ pub fn to_api_request(route: &Route, req: Request) -> ApiRequest {
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    ApiRequest { method: parts.method, path, path_params, query: dedup(query), headers: parts.headers, body, ids: None }
+    ApiRequest { method: parts.method, path, path_params, query, headers: parts.headers, body, ids: None }
 }
 
-/// `QueryMap::iter` yields a key once per value; keep each (key, value) pair once, in order.
-fn dedup(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut seen_keys: Vec<String> = Vec::new();
-    let mut out = Vec::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        if seen_keys.contains(&k) && out.iter().any(|(ok, _): &(String, String)| ok == &k) {
-            continue;
-        }
-        seen_keys.push(k.clone());
-        out.push((k, v));
-    }
-    out
+/// Every (name, value) pair of the query, each once: the names in alphabetical order (API
+/// Gateway's maps keep no order, and a fixed one makes answers deterministic), each name's values
+/// in the order given. Repeated parameters keep all their values (`identifier=…&identifier=…`).
+fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    let params = req.query_string_parameters();
+    let mut names: Vec<&str> = params.iter().map(|(k, _)| k).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .flat_map(|k| params.all(k).unwrap_or_default().into_iter().map(move |v| (k.to_owned(), v.to_owned())))
+        .collect()
 }
 
 pub fn to_lambda_response(r: ApiResponse) -> Response<Body> {

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_pds::lambda::run("pds-get-patient").await
+    spine_pds::lambda::run("pds-get-patient", spine_pds::handlers::GetPatient).await
 }

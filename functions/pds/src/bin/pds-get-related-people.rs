@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_pds::lambda::run("pds-get-related-people").await
+    spine_pds::lambda::run("pds-get-related-people", spine_pds::handlers::GetRelatedPeople).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_pds::lambda::run("pds-search-patients").await
+    spine_pds::lambda::run("pds-search-patients", spine_pds::handlers::SearchPatients).await
 }

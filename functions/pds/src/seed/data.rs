@@ -1,6 +1,9 @@
 //! Word lists for the synthetic population: common surnames and first names of England and
-//! Wales, towns with their postcode areas, and street names. Synthetic by construction: any
-//! resemblance of a generated person to a real one is chance.
+//! Wales; the towns, streets and postcode letters are shared with the Spine Directory's seed
+//! (`spine_shared::synthetic`). Synthetic by construction: any resemblance of a generated person
+//! to a real one is chance.
+
+pub use spine_shared::synthetic::places::{PRACTICE_SUFFIXES, STREETS, TOWNS, UNIT_LETTERS};
 
 pub const FAMILY: &[&str] = &[
     "Smith",
@@ -431,80 +434,3 @@ pub const GIVEN_MALE: &[&str] = &[
     "Declan",
     "Kwame",
 ];
-
-/// Towns: name, postcode area, county, the first letter of their GP practices' ODS codes.
-pub const TOWNS: &[(&str, &str, &str, char)] = &[
-    ("Leeds", "LS", "West Yorkshire", 'B'),
-    ("Bradford", "BD", "West Yorkshire", 'B'),
-    ("Sheffield", "S", "South Yorkshire", 'C'),
-    ("York", "YO", "North Yorkshire", 'B'),
-    ("Hull", "HU", "East Yorkshire", 'B'),
-    ("Manchester", "M", "Greater Manchester", 'P'),
-    ("Liverpool", "L", "Merseyside", 'N'),
-    ("Newcastle upon Tyne", "NE", "Tyne and Wear", 'A'),
-    ("Birmingham", "B", "West Midlands", 'M'),
-    ("Coventry", "CV", "West Midlands", 'M'),
-    ("Nottingham", "NG", "Nottinghamshire", 'C'),
-    ("Leicester", "LE", "Leicestershire", 'C'),
-    ("Derby", "DE", "Derbyshire", 'C'),
-    ("Stoke-on-Trent", "ST", "Staffordshire", 'M'),
-    ("Norwich", "NR", "Norfolk", 'D'),
-    ("Cambridge", "CB", "Cambridgeshire", 'D'),
-    ("Oxford", "OX", "Oxfordshire", 'K'),
-    ("Reading", "RG", "Berkshire", 'K'),
-    ("Brighton", "BN", "East Sussex", 'G'),
-    ("Southampton", "SO", "Hampshire", 'J'),
-    ("Bristol", "BS", "Bristol", 'L'),
-    ("Exeter", "EX", "Devon", 'L'),
-    ("Plymouth", "PL", "Devon", 'L'),
-    ("London", "E", "Greater London", 'F'),
-    ("London", "N", "Greater London", 'F'),
-    ("London", "SE", "Greater London", 'G'),
-    ("London", "SW", "Greater London", 'H'),
-    ("London", "NW", "Greater London", 'E'),
-];
-
-pub const STREETS: &[&str] = &[
-    "High Street",
-    "Station Road",
-    "Main Street",
-    "Park Road",
-    "Church Road",
-    "Church Street",
-    "London Road",
-    "Victoria Road",
-    "Green Lane",
-    "Manor Road",
-    "Church Lane",
-    "Park Avenue",
-    "The Avenue",
-    "The Crescent",
-    "Queens Road",
-    "New Road",
-    "Grange Road",
-    "Kings Road",
-    "Mill Lane",
-    "School Lane",
-    "North Street",
-    "Springfield Road",
-    "Stanley Road",
-    "Albert Road",
-    "Chester Road",
-    "Windsor Road",
-    "Richmond Road",
-    "Elm Grove",
-    "Highfield Road",
-    "Broadway",
-    "Mill Road",
-    "Boar Lane",
-    "Trevelyan Square",
-    "Meadow Way",
-    "Orchard Close",
-    "Beech Avenue",
-];
-
-pub const PRACTICE_SUFFIXES: &[&str] =
-    &["Medical Centre", "Surgery", "Health Centre", "Family Practice", "Medical Practice", "Group Practice"];
-
-/// Postcode unit letters (the Royal Mail leaves out C, I, K, M, O and V).
-pub const UNIT_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";

@@ -7,8 +7,10 @@ pub mod population;
 pub mod reference;
 pub mod sample;
 
+use std::sync::Arc;
+
 use spine_shared::SpineResult;
-use spine_shared::ports::{Condition, Item};
+use spine_shared::ports::{Condition, Item, RecordStore};
 
 use crate::repository::PatientRepository;
 
@@ -16,6 +18,11 @@ const MARKER_PK: &str = "SEED#population";
 const MARKER_SK: &str = "MARKER";
 /// Records loaded per batch (one embedded transaction each).
 const BATCH: u64 = 20_000;
+
+/// Seeds only the reference patients (idempotent: plain puts), as tests and sample events need.
+pub async fn seed_reference(store: Arc<dyn RecordStore>) -> SpineResult<()> {
+    PatientRepository::new(store).load(&reference::records()).await
+}
 
 /// How many population records the store already holds.
 pub async fn seeded(repo: &PatientRepository) -> SpineResult<u64> {

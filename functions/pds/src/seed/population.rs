@@ -11,69 +11,15 @@ use spine_shared::fhir::{
     ODS_CODE_SYSTEM, OrganisationIdentifier, Patient, Period,
 };
 
-use super::data::{FAMILY, GIVEN_FEMALE, GIVEN_MALE, PRACTICE_SUFFIXES, STREETS, TOWNS, UNIT_LETTERS};
+use spine_shared::synthetic::{PHARMACIES_PER_TOWN, Rng};
+pub use spine_shared::synthetic::{PRACTICES_PER_TOWN, Practice, pharmacy_code, practice, practices};
+
+use super::data::{FAMILY, GIVEN_FEMALE, GIVEN_MALE, STREETS, TOWNS, UNIT_LETTERS};
 use crate::model::{History, PatientRecord, RecordStatus};
 use crate::rules::DEATH_NOTIFICATION_URL;
 
 /// The first NHS-number base of the synthetic population (reference patients use 900 000 000+).
 pub const FIRST_BASE: u32 = 910_000_000;
-/// GP practices per town.
-pub const PRACTICES_PER_TOWN: u32 = 20;
-
-/// SplitMix64: a tiny, well-mixed generator; one per patient, seeded by its index.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
-    /// True with probability `per_mille`/1000.
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-}
-
-/// A GP practice: ODS code, name, town index.
-pub struct Practice {
-    pub ods: String,
-    pub name: String,
-    pub town: usize,
-}
-
-/// The `k`-th practice (1-based) of a town.
-pub fn practice(town: usize, k: u32) -> Practice {
-    let (name, _, _, letter) = TOWNS[town];
-    let suffix = PRACTICE_SUFFIXES[(k as usize + town) % PRACTICE_SUFFIXES.len()];
-    let street = STREETS[(k as usize * 7 + town) % STREETS.len()].split(' ').next().unwrap_or("Park");
-    Practice { ods: format!("{letter}{:02}{k:03}", 10 + town), name: format!("{street} {suffix}, {name}"), town }
-}
-
-/// Every GP practice the population is registered with.
-pub fn practices() -> impl Iterator<Item = Practice> {
-    (0..TOWNS.len()).flat_map(|t| (1..=PRACTICES_PER_TOWN).map(move |k| practice(t, k)))
-}
-
-/// The ODS code of the `k`-th community pharmacy of a town.
-pub fn pharmacy_code(town: usize, k: u32) -> String {
-    format!("F{}{:03}", (b'A' + (town % 26) as u8) as char, k)
-}
 
 fn postcode(rng: &mut Rng, area: &str) -> String {
     let district = 1 + rng.below(28);
@@ -217,7 +163,7 @@ pub fn record(i: u64, nhs: NhsNumber, next: NhsNumber) -> (PatientRecord, u64) {
     if rng.chance(300) {
         extension.push(json!({
             "url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy",
-            "valueReference": {"identifier": {"system": ODS_CODE_SYSTEM, "value": pharmacy_code(town, 1 + rng.below(30) as u32)}}
+            "valueReference": {"identifier": {"system": ODS_CODE_SYSTEM, "value": pharmacy_code(town, 1 + rng.below(u64::from(PHARMACIES_PER_TOWN)) as u32)}}
         }));
     }
     let deceased = birth_year < 1990 && rng.chance(30);

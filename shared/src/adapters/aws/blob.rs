@@ -27,7 +27,7 @@ impl S3BlobStore {
     }
 
     /// Path-style addressing against a custom endpoint, so `bucket.localhost` is never looked up.
-    pub fn from_config(config: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+    pub fn from_config(config: &aws_types::SdkConfig, bucket: impl Into<String>) -> Self {
         let conf = aws_sdk_s3::config::Builder::from(config).force_path_style(super::custom_endpoint(config)).build();
         Self::new(Client::from_conf(conf), bucket)
     }

@@ -1,6 +1,5 @@
 //! The AWS adapters: DynamoDB for records, SQS for queues, S3 for blobs. Clients are built once
-//! per cold start from the standard environment (`AWS_REGION`, credentials, and `AWS_ENDPOINT_URL`
-//! to point them at a local AWS-API server such as moto).
+//! per cold start from Lambda's environment (see [`config_from_env`]).
 
 mod blob;
 mod queue;
@@ -12,14 +11,39 @@ pub use record::DynamoRecordStore;
 
 use crate::ports::StoreError;
 
-/// The shared SDK configuration, loaded once.
-pub async fn load_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The SDK configuration from the environment, as Lambda provides it: `AWS_REGION`, the
+/// function role's credentials in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+/// `AWS_SESSION_TOKEN`, and optionally `AWS_ENDPOINT_URL` (a local AWS-API server such as moto).
+/// Built once per cold start, with no network call. (aws-config's provider chain — profiles, SSO,
+/// STS, IMDS — is not linked: a Lambda never needs it, and it would double the binary.)
+pub fn config_from_env() -> Result<aws_types::SdkConfig, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
+    let key = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?;
+    let secret = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY is not set")?;
+    let credentials =
+        aws_credential_types::Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+    let mut builder = aws_types::SdkConfig::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(region))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .http_client(http_client());
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Ok(builder.build())
+}
+
+/// The HTTP(S) client every SDK client uses: rustls on ring. The SDK's default (rustls on aws-lc)
+/// would double the size of every Lambda binary.
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 /// Whether the SDK talks to a custom endpoint (a local AWS-API server), which for S3 needs
 /// path-style addressing.
-pub fn custom_endpoint(config: &aws_config::SdkConfig) -> bool {
+pub fn custom_endpoint(config: &aws_types::SdkConfig) -> bool {
     config.endpoint_url().is_some()
 }
 

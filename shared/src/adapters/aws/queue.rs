@@ -22,7 +22,7 @@ impl SqsQueue {
         SqsQueue { client, urls: Mutex::new(HashMap::new()) }
     }
 
-    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+    pub fn from_config(config: &aws_types::SdkConfig) -> Self {
         Self::new(Client::new(config))
     }
 

@@ -32,7 +32,7 @@ impl DynamoRecordStore {
         DynamoRecordStore { client, table: table.into() }
     }
 
-    pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+    pub fn from_config(config: &aws_types::SdkConfig, table: impl Into<String>) -> Self {
         Self::new(Client::new(config), table)
     }
 

@@ -1,0 +1,6 @@
+//! Lambda: Spine Directory `GET /Device`. Wiring only; the handler lives in the library.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    spine_sds::lambda::run("sds-get-device", spine_sds::handlers::GetDevice).await
+}
