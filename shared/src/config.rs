@@ -6,6 +6,14 @@ use std::sync::Arc;
 
 use crate::ports::RecordStore;
 
+/// Where clients reach the APIs, for `fullUrl`s, unless `SPINE_BASE_URL` says otherwise.
+pub const DEFAULT_ORIGIN: &str = "https://api.service.nhs.uk";
+
+/// The origin of `fullUrl`s: `SPINE_BASE_URL`, or [`DEFAULT_ORIGIN`].
+pub fn origin_from_env() -> String {
+    std::env::var("SPINE_BASE_URL").unwrap_or_else(|_| DEFAULT_ORIGIN.to_owned())
+}
+
 /// The record store the environment names.
 pub async fn record_store_from_env() -> Result<Arc<dyn RecordStore>, String> {
     let kind = std::env::var("SPINE_STORE").unwrap_or_else(|_| "aws".into());

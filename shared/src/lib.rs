@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod ports;
 pub mod routes;
 pub mod synthetic;
+pub mod text;
 
 pub use error::{ErrorCode, SpineError, SpineResult};
 pub use nhs_number::NhsNumber;

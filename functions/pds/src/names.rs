@@ -4,37 +4,7 @@
 /// Folds a name for matching: `O'Reilly` → `OREILLY`, `Kociński` → `KOCINSKI`,
 /// `Smith-Jones` → `SMITHJONES`. Characters with no ASCII letter are dropped.
 pub fn fold(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii_alphabetic() {
-            out.push(c.to_ascii_uppercase());
-        } else if let Some(a) = fold_accent(c) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-/// The base letter of common Latin accented letters.
-fn fold_accent(c: char) -> Option<char> {
-    let base = match c {
-        'À'..='Å' | 'à'..='å' | 'Ā' | 'ā' | 'Ą' | 'ą' => 'A',
-        'Ç' | 'ç' | 'Ć' | 'ć' | 'Č' | 'č' => 'C',
-        'Ď' | 'ď' => 'D',
-        'È'..='Ë' | 'è'..='ë' | 'Ē' | 'ē' | 'Ę' | 'ę' | 'Ě' | 'ě' => 'E',
-        'Ì'..='Ï' | 'ì'..='ï' | 'Ī' | 'ī' => 'I',
-        'Ł' | 'ł' => 'L',
-        'Ñ' | 'ñ' | 'Ń' | 'ń' | 'Ň' | 'ň' => 'N',
-        'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' | 'Ō' | 'ō' | 'Ő' | 'ő' => 'O',
-        'Ř' | 'ř' => 'R',
-        'Ś' | 'ś' | 'Š' | 'š' | 'ß' => 'S',
-        'Ť' | 'ť' => 'T',
-        'Ù'..='Ü' | 'ù'..='ü' | 'Ū' | 'ū' | 'Ů' | 'ů' | 'Ű' | 'ű' => 'U',
-        'Ý' | 'ý' | 'ÿ' => 'Y',
-        'Ź' | 'ź' | 'Ż' | 'ż' | 'Ž' | 'ž' => 'Z',
-        _ => return None,
-    };
-    Some(base)
+    spine_shared::text::fold(name, false)
 }
 
 /// American Soundex of a folded name: its first letter and three digits (`SMITH` and `SMYTHE` →

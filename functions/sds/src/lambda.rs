@@ -1,18 +1,13 @@
-//! What every directory binary's `main` does: JSON logging, the record store from the
-//! environment (built once per cold start), the function's handler, then the Lambda runtime loop.
-//! Each binary names its own handler type, so it links that handler's code and no other.
+//! The Lambda entry point of every directory binary: the shared runner with this service's context.
 
-use spine_shared::pipeline::{Handler, lambda, logging};
+use spine_shared::pipeline::{Handler, lambda};
 
-use crate::handlers::{DEFAULT_ORIGIN, SdsContext};
+use crate::handlers::SdsContext;
 
 /// Runs a directory function as a Lambda: `run("sds-get-device", GetDevice)`.
 pub async fn run<H: Handler + 'static>(
     function: &'static str,
     handler: fn(SdsContext) -> H,
 ) -> Result<(), lambda_http::Error> {
-    logging::init();
-    let store = spine_shared::config::record_store_from_env().await?;
-    let origin = std::env::var("SPINE_BASE_URL").unwrap_or_else(|_| DEFAULT_ORIGIN.to_owned());
-    lambda::serve(function, handler(SdsContext::new(store, &origin))).await
+    lambda::run(function, SdsContext::new, handler).await
 }

@@ -13,30 +13,7 @@ pub fn ods_code(raw: &str) -> Option<String> {
 /// A name folded for prefix matching: upper-case ASCII letters and digits, everything else
 /// (spaces, punctuation, accents' marks) dropped. `St. Mary's Surgery` → `STMARYSSURGERY`.
 pub fn fold_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_uppercase());
-        } else if let Some(base) = unaccented(c) {
-            out.push(base);
-        }
-    }
-    out
-}
-
-/// The base letter of the common accented Latin letters.
-fn unaccented(c: char) -> Option<char> {
-    Some(match c {
-        'À'..='Å' | 'à'..='å' => 'A',
-        'Ç' | 'ç' => 'C',
-        'È'..='Ë' | 'è'..='ë' => 'E',
-        'Ì'..='Ï' | 'ì'..='ï' => 'I',
-        'Ñ' | 'ñ' => 'N',
-        'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' => 'O',
-        'Ù'..='Ü' | 'ù'..='ü' => 'U',
-        'Ý' | 'ý' | 'ÿ' => 'Y',
-        _ => return None,
-    })
+    spine_shared::text::fold(name, true)
 }
 
 /// A postcode search value: always a district (`LS1`), and the whole postcode without its space

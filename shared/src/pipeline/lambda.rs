@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use super::{ApiRequest, ApiResponse, Handler, run};
+use super::{ApiRequest, ApiResponse, Handler};
 use crate::routes::{self, Route};
 
 /// Converts an event into the pipeline's request. Path parameters come from the event when API
@@ -53,12 +53,25 @@ pub fn to_lambda_response(r: ApiResponse) -> Response<Body> {
     builder.body(body).unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
-/// Runs one function's handler as a Lambda. Call it from `main` after building the clients.
+/// What every binary's `main` does: JSON logging, the record store from the environment (built
+/// once per cold start), the service's context and the function's handler, then the runtime loop.
+/// Each binary names its own handler type, so it links that handler's code and no other.
+pub async fn run<C, H: Handler + 'static>(
+    function: &'static str,
+    context: fn(std::sync::Arc<dyn crate::ports::RecordStore>, &str) -> C,
+    handler: fn(C) -> H,
+) -> Result<(), lambda_http::Error> {
+    super::logging::init();
+    let store = crate::config::record_store_from_env().await?;
+    serve(function, handler(context(store, &crate::config::origin_from_env()))).await
+}
+
+/// Runs one function's handler as a Lambda.
 pub async fn serve(function: &str, handler: impl Handler + 'static) -> Result<(), lambda_http::Error> {
     let route = routes::by_function(function).ok_or_else(|| format!("no route for function {function}"))?;
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-        let response = run(route, handler, to_api_request(route, req)).await;
+        let response = super::run(route, handler, to_api_request(route, req)).await;
         Ok::<_, Infallible>(to_lambda_response(response))
     }))
     .await

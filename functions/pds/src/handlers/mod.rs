@@ -23,7 +23,7 @@ pub use update_patient::UpdatePatient;
 use crate::repository::PatientRepository;
 
 /// The public base URL of PDS resources in `fullUrl`s.
-pub const DEFAULT_ORIGIN: &str = "https://api.service.nhs.uk";
+pub use spine_shared::config::DEFAULT_ORIGIN;
 pub const BASE_PATH: &str = "/personal-demographics/FHIR/R4";
 
 /// What every PDS handler works with: the repository and the base URL of resources.

@@ -22,7 +22,7 @@ pub use search_organizations::SearchOrganizations;
 use crate::repository::DirectoryRepository;
 
 /// The public base URL of directory resources in `fullUrl`s.
-pub const DEFAULT_ORIGIN: &str = "https://api.service.nhs.uk";
+pub use spine_shared::config::DEFAULT_ORIGIN;
 pub const BASE_PATH: &str = "/spine-directory/FHIR/R4";
 
 /// What every directory handler works with: the repository and the base URL of resources.
