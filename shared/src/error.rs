@@ -33,6 +33,8 @@ pub enum ErrorCode {
     TooManyValuesSubmitted,
     /// 401: no valid credentials.
     AccessDenied,
+    /// 403: the caller is authenticated, but its access mode or role may not perform this activity.
+    Forbidden,
     /// 403: the update touches a field the caller may not change.
     ForbiddenUpdate,
     /// 404: the resource does not exist, or no route has this path.
@@ -79,7 +81,7 @@ impl ErrorCode {
             | TooFewValuesSubmitted
             | TooManyValuesSubmitted => 400,
             AccessDenied => 401,
-            ForbiddenUpdate => 403,
+            Forbidden | ForbiddenUpdate => 403,
             ResourceNotFound | InvalidatedResource => 404,
             MethodNotAllowed => 405,
             ResourceVersionMismatch => 409,
@@ -108,7 +110,7 @@ impl ErrorCode {
             UnsupportedCharactersInField => "UNSUPPORTED_CHARACTERS_IN_FIELD",
             TooFewValuesSubmitted => "TOO_FEW_VALUES_SUBMITTED",
             TooManyValuesSubmitted => "TOO_MANY_VALUES_SUBMITTED",
-            AccessDenied => "ACCESS_DENIED",
+            AccessDenied | Forbidden => "ACCESS_DENIED",
             ForbiddenUpdate => "FORBIDDEN_UPDATE",
             ResourceNotFound => "RESOURCE_NOT_FOUND",
             InvalidatedResource => "INVALIDATED_RESOURCE",
@@ -141,7 +143,7 @@ impl ErrorCode {
             UnsupportedCharactersInField => "Unsupported characters in field",
             TooFewValuesSubmitted => "Too few values submitted",
             TooManyValuesSubmitted => "Too many values submitted",
-            AccessDenied => "Access denied",
+            AccessDenied | Forbidden => "Access denied",
             ForbiddenUpdate => "Forbidden update with gender set to 'other'",
             ResourceNotFound => "Resource not found",
             InvalidatedResource => "Resource Id is invalid",
@@ -169,7 +171,7 @@ impl ErrorCode {
             UnsupportedService | MethodNotAllowed | UnsupportedMediaType => "not-supported",
             AdditionalProperties | InvalidUpdate | TooFewValuesSubmitted | TooManyValuesSubmitted => "structure",
             ValidationError => "invariant",
-            AccessDenied => "forbidden",
+            AccessDenied | Forbidden => "forbidden",
             ForbiddenUpdate => "forbidden",
             ResourceNotFound | InvalidatedResource => "not-found",
             ResourceVersionMismatch => "conflict",
@@ -275,6 +277,18 @@ mod tests {
             (ServiceUnavailable, 503),
         ] {
             assert_eq!(code.status(), status, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn unauthenticated_is_401_and_not_allowed_is_403_both_access_denied() {
+        let unauthenticated = SpineError::new(ErrorCode::AccessDenied, "no token");
+        let forbidden = SpineError::new(ErrorCode::Forbidden, "role lacks the activity");
+        assert_eq!((unauthenticated.status(), forbidden.status()), (401, 403));
+        for e in [unauthenticated, forbidden] {
+            let v = serde_json::to_value(e.to_outcome()).unwrap();
+            assert_eq!(v["issue"][0]["code"], "forbidden");
+            assert_eq!(v["issue"][0]["details"]["coding"][0]["code"], "ACCESS_DENIED");
         }
     }
 

@@ -6,6 +6,8 @@ pub mod adapters;
 pub mod config;
 pub mod error;
 pub mod fhir;
+#[cfg(feature = "identity")]
+pub mod identity;
 pub mod nhs_number;
 pub mod pipeline;
 pub mod ports;
