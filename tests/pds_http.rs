@@ -27,7 +27,7 @@ use spine_shared::adapters::embedded::EmbeddedStore;
 use spine_shared::fhir::Patient;
 use spine_shared::pipeline::MAX_BODY_BYTES;
 use spine_shared::ports::RecordStore;
-use support::{Http, PDS, Reply, gateway, reference_gateway, request_id, seed_reference};
+use support::{Http, PDS, Reply, assert_outcome, gateway, reference_gateway, request_id, seed_reference};
 use tokio::task::JoinSet;
 
 // ---------------------------------------------------------------------------------------------
@@ -70,14 +70,6 @@ async fn get_patient(http: &Http, nhs: &str) -> Reply {
 /// `GET /Patient?{query}` with a fresh request id; `query` is already URL-encoded.
 async fn search(http: &Http, query: &str) -> Reply {
     http.get(&format!("{PDS}/Patient?{query}")).await
-}
-
-/// Asserts an OperationOutcome answer: the status, the Spine code, and the code system.
-#[track_caller]
-fn assert_outcome(r: &Reply, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "unexpected answer: {:#}", r.body);
-    assert_eq!(r.body["resourceType"], "OperationOutcome", "{:#}", r.body);
-    assert_eq!(r.body["issue"][0]["details"]["coding"][0]["system"], SPINE_CODE_SYSTEM, "{:#}", r.body);
 }
 
 #[track_caller]

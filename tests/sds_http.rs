@@ -21,10 +21,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use spine_sds::seed::Directory;
 use spine_shared::ports::RecordStore;
-use support::{Http, Reply, embedded, gateway, reference_gateway};
+use support::{Http, Reply, assert_outcome, embedded, gateway, reference_gateway};
 
 const SDS: &str = "/spine-directory/FHIR/R4";
-const SPINE_CODE_SYSTEM: &str = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode";
 const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const SVC: &str = "https://fhir.nhs.uk/Id/nhsServiceInteractionId";
 const PARTY: &str = "https://fhir.nhs.uk/Id/nhsMhsPartyKey";
@@ -58,13 +57,6 @@ fn token(system: &str, value: &str) -> String {
 
 async fn get(http: &Http, resource: &str, pairs: &[(&str, &str)]) -> Reply {
     http.get(&format!("{SDS}/{resource}?{}", query(pairs))).await
-}
-
-#[track_caller]
-fn assert_outcome(r: &Reply, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "unexpected answer: {:#}", r.body);
-    assert_eq!(r.body["resourceType"], "OperationOutcome", "{:#}", r.body);
-    assert_eq!(r.body["issue"][0]["details"]["coding"][0]["system"], SPINE_CODE_SYSTEM);
 }
 
 /// Asserts a searchset Bundle with this `total` and returns its resources.

@@ -127,6 +127,19 @@ impl Reply {
     }
 }
 
+/// Asserts an OperationOutcome answer: the status, the Spine code, and the code system.
+#[track_caller]
+pub fn assert_outcome(r: &Reply, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "unexpected answer: {:#}", r.body);
+    assert_eq!(r.body["resourceType"], "OperationOutcome", "{:#}", r.body);
+    assert_eq!(
+        r.body["issue"][0]["details"]["coding"][0]["system"],
+        spine_shared::fhir::SPINE_ERROR_CODE_SYSTEM,
+        "{:#}",
+        r.body
+    );
+}
+
 /// A small HTTP/1.1 client for the local gateway.
 pub struct Http {
     pub origin: String,
