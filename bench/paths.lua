@@ -1,6 +1,8 @@
 -- wrk script: GET a random path from the file named by SPINE_BENCH_PATHS, each request with a
 -- fresh version-4 UUID as X-Request-ID (the pipeline refuses requests without one).
+-- SPINE_BENCH_TOKEN, when set, is sent as a bearer token.
 local paths = {}
+local token = os.getenv("SPINE_BENCH_TOKEN")
 
 function init(args)
   for line in io.lines(os.getenv("SPINE_BENCH_PATHS")) do
@@ -19,7 +21,11 @@ end
 
 function request()
   local id = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-a" .. hex(3) .. "-" .. hex(12)
-  return wrk.format("GET", paths[math.random(#paths)], { ["X-Request-ID"] = id, ["Accept"] = "application/fhir+json" })
+  local headers = { ["X-Request-ID"] = id, ["Accept"] = "application/fhir+json" }
+  if token and token ~= "" then
+    headers["Authorization"] = "Bearer " .. token
+  end
+  return wrk.format("GET", paths[math.random(#paths)], headers)
 end
 
 function done(summary, latency, requests)

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 # Features that give each Lambda package the embedded store (add new packages' features here).
-FEATURES=(spine-pds/embedded)
+FEATURES=(spine-pds/embedded spine-sds/embedded spine-cis/embedded spine-audit/embedded)
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -15,19 +15,21 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use spine_shared::pipeline::{self, ApiRequest, ApiResponse, Echo, Handler, MAX_BODY_BYTES};
+use spine_shared::pipeline::{self, Access, ApiRequest, ApiResponse, Echo, Handler, MAX_BODY_BYTES};
 use spine_shared::routes::{self, RouteMatch};
 use spine_shared::{ErrorCode, SpineError};
 use tokio::net::TcpListener;
 
-/// Everything a connection needs: the handlers by function name.
+/// Everything a connection needs: the handlers by function name, and the access (token
+/// verification in-process, policy, audit queue) every protected route goes through.
 pub struct Gateway {
     handlers: HashMap<String, Box<dyn Handler>>,
+    access: Access,
 }
 
 impl Gateway {
-    pub fn new(handlers: HashMap<String, Box<dyn Handler>>) -> Self {
-        Gateway { handlers }
+    pub fn new(handlers: HashMap<String, Box<dyn Handler>>, access: Access) -> Self {
+        Gateway { handlers, access }
     }
 
     /// Answers one request.
@@ -65,10 +67,10 @@ impl Gateway {
             query: parts.uri.query().map(ApiRequest::parse_query).unwrap_or_default(),
             headers: parts.headers,
             body,
-            ids: None,
+            ..Default::default()
         };
         match self.handlers.get(&route.function) {
-            Some(handler) => pipeline::run(route, handler.as_ref(), request).await,
+            Some(handler) => pipeline::run(route, &self.access, handler.as_ref(), request).await,
             None => pipeline::error_response(&SpineError::internal("route without handler")),
         }
     }
@@ -81,6 +83,7 @@ fn ping() -> ApiResponse {
         status: 200,
         headers: vec![("content-type".into(), "application/json".into())],
         body: Bytes::from(body.to_string()),
+        ..Default::default()
     }
 }
 

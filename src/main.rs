@@ -1,16 +1,22 @@
 //! The local Spine: `cargo run --release` serves every route of the route table on the embedded
 //! store in a data directory that survives restarts, seeded with the reference patients and a
-//! deterministic synthetic population and the Spine Directory. `spine sample` prints requests for
-//! load generators.
+//! deterministic synthetic population, the Spine Directory and the CIS login accounts; it prints
+//! ready-made tokens for the seeded test users. `spine token` mints one; `spine sample` prints
+//! requests for load generators.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use spine::{gateway, services};
+use spine::{gateway, local_identity, services};
 use spine_pds::seed;
 use spine_shared::adapters::embedded::EmbeddedStore;
+use spine_shared::audit::BatchingAuditSink;
+use spine_shared::identity::{Jwks, TokenVerifier};
+use spine_shared::pipeline::Access;
+use spine_shared::pipeline::access::BearerToken;
+use spine_shared::ports::Queue;
 use spine_shared::ports::RecordStore;
 
 #[derive(Parser)]
@@ -52,6 +58,28 @@ enum Command {
         #[arg(long, default_value = "read")]
         kind: String,
     },
+    /// Mint an access token with the data directory's signing key (local use only), for a
+    /// directory user in a role profile, a patient, or a registered application.
+    Token {
+        /// The CIS user id of a directory user, e.g. 555021930100 (Dr Amelia Hart).
+        #[arg(long, conflicts_with_all = ["patient", "app"])]
+        user: Option<String>,
+        /// The role profile to act in (needed when the user holds several), e.g. 555021935107.
+        #[arg(long, requires = "user")]
+        role: Option<String>,
+        /// A patient's NHS number (NHS login, P9).
+        #[arg(long, conflicts_with = "app")]
+        patient: Option<String>,
+        /// A registered application's client id, e.g. spine-demo-app.
+        #[arg(long)]
+        app: Option<String>,
+        /// The data directory whose key signs the token.
+        #[arg(long, default_value = ".spine-data")]
+        data_dir: PathBuf,
+        /// The local Spine's origin: the token's audience, and its issuer with `/oauth2`.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        origin: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -69,6 +97,9 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::from(2)
             }
         };
+    }
+    if let Some(Command::Token { user, role, patient, app, data_dir, origin }) = cli.command {
+        return token(user, role, patient, app, &data_dir, &origin);
     }
     spine_shared::pipeline::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -129,21 +160,90 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         eprintln!("Purged {purged} expired items");
     }
 
-    let handlers = services::handlers(records, &origin)?;
-    let gateway = Arc::new(gateway::Gateway::new(handlers));
+    let names = spine_cis::config::TokenNames::for_origin(&origin);
+    let signer = local_identity::load_or_create_signing_key(&args.data_dir, &names.issuer)?;
+    local_identity::seed(records.as_ref(), &args.data_dir, spine_cis::passcode::DEFAULT_ITERATIONS).await?;
+    let tokens = local_identity::seeded_tokens(&signer, &names.audience);
+
+    // Audit: events group-committed onto the audit queue, consumed in-process (as Lambda's event
+    // source mapping would) into the audit store, a database of its own like the audit table.
+    let queue: Arc<dyn Queue> = Arc::new(store.queues());
+    let audit_queue = spine_shared::config::audit_queue_from_env();
+    spine_shared::config::ensure_audit_queue(queue.as_ref(), &audit_queue).await.map_err(|e| e.to_string())?;
+    let audit_dir = args.data_dir.join("audit");
+    let audit_store =
+        EmbeddedStore::open(&audit_dir).map_err(|e| format!("cannot open {}: {e}", audit_dir.display()))?;
+    let audit_records: Arc<dyn RecordStore> = Arc::new(audit_store.records());
+    let writer = spine_audit::AuditWriter::new(audit_records.clone(), Arc::new(audit_store.blobs()));
+    tokio::spawn(spine_audit::run_local(queue.clone(), audit_queue.clone(), Arc::new(writer)));
+
+    let verifier = TokenVerifier::new(&names.issuer, &names.audience, &Jwks::from_signer(&signer));
+    let access = Access::new(
+        Arc::new(BearerToken(verifier)),
+        Arc::new(BatchingAuditSink::start(queue.clone(), audit_queue.clone())),
+    );
+    let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names };
+    let handlers = services::handlers(&stores, &origin)?;
+    let gateway = Arc::new(gateway::Gateway::new(handlers, access));
     println!("Local Spine listening on {origin} (data in {})", args.data_dir.display());
+    println!("Tokens for the seeded test users (local only; or `spine token --help`, or POST {origin}/oauth2/token):");
+    for (label, token) in &tokens {
+        println!("  {label}: {token}");
+    }
+    let clinician = tokens.first().map(|(_, t)| t.as_str()).unwrap_or_default();
     println!("Try:");
-    println!("  curl -s {origin}/personal-demographics/FHIR/R4/Patient/9000000009 -H 'X-Request-ID: {}'", uuid_v4());
+    println!("  T={clinician}");
     println!(
-        "  curl -s '{origin}/personal-demographics/FHIR/R4/Patient?family=Smith&birthdate=eq2010-10-22' -H 'X-Request-ID: {}'",
+        "  curl -s {origin}/personal-demographics/FHIR/R4/Patient/9000000009 -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
     );
     println!(
-        "  curl -s '{origin}/spine-directory/FHIR/R4/Organization?type=gp-practice&address-postalcode=LS1' -H 'X-Request-ID: {}'",
+        "  curl -s '{origin}/personal-demographics/FHIR/R4/Patient?family=Smith&birthdate=eq2010-10-22' -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
+        uuid_v4()
+    );
+    println!(
+        "  curl -s '{origin}/spine-directory/FHIR/R4/Organization?type=gp-practice&address-postalcode=LS1' -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
     );
     gateway::serve(listener, gateway).await;
     Ok(())
+}
+
+/// `spine token`: prints one token.
+fn token(
+    user: Option<String>,
+    role: Option<String>,
+    patient: Option<String>,
+    app: Option<String>,
+    data_dir: &std::path::Path,
+    origin: &str,
+) -> std::process::ExitCode {
+    let target = match (user, patient, app) {
+        (Some(user_id), None, None) => local_identity::MintFor::User { user_id, role },
+        (None, Some(nhs_number), None) => local_identity::MintFor::Patient { nhs_number },
+        (None, None, Some(client_id)) => local_identity::MintFor::App { client_id },
+        _ => {
+            eprintln!("spine token: name one of --user (with --role), --patient or --app");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(local_identity::mint_cli(&target, data_dir, origin)) {
+        Ok(token) => {
+            println!("{token}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("spine token: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 fn uuid_v4() -> String {

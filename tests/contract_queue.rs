@@ -82,6 +82,19 @@ async fn contract(q: &dyn Queue, prefix: &str) {
     let back = receive_all(q, &main, 1, 30).await;
     assert_eq!(back.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["fail"]);
 
+    // Many received messages are deleted at once (more than one SQS batch), and stay deleted.
+    for m in back {
+        q.delete(&main, &m.receipt).await.unwrap();
+    }
+    for chunk in [&["d1", "d2", "d3", "d4", "d5", "d6"][..], &["d7", "d8", "d9", "d10", "d11", "d12"]] {
+        q.send_batch(&main, messages(chunk)).await.unwrap();
+    }
+    let twelve = receive_all(q, &main, 12, 1).await;
+    assert_eq!(twelve.len(), 12);
+    q.delete_batch(&main, twelve.into_iter().map(|m| m.receipt).collect()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(q.receive(&main, 10, 30).await.unwrap().is_empty(), "deleted in a batch, gone for good");
+
     // Batches hold 1 to 10 messages.
     let eleven: Vec<&str> = vec!["x"; 11];
     assert!(matches!(q.send_batch(&main, messages(&eleven)).await, Err(StoreError::Invalid(_))));

@@ -1,6 +1,7 @@
 //! The logs of a whole run of PDS interactions — reads, searches, updates, creates and every kind
 //! of failure — are JSON lines that carry the request and correlation ids and never a piece of
-//! patient data: no NHS number, name, date of birth, postcode, email or phone number.
+//! patient data: no NHS number, name, date of birth, postcode, email or phone number, and no
+//! token (valid or forged) nor the reason a caller stated for claiming a relationship.
 
 mod support;
 
@@ -79,6 +80,25 @@ async fn logs_carry_the_ids_and_no_patient_data() {
     assert_eq!(created.status, 201);
     let new_nhs = created.body["id"].as_str().unwrap().to_owned();
     http.send("GET", &format!("{PDS}/Patient/9000000009"), &[("x-request-id", "not-a-uuid")], "").await;
+    // Refused callers: a forged token, a patient reaching for another record, a self-claimed
+    // relationship with its reason (the reason is for the audit trail, not the log).
+    let id = request_id();
+    let forged = format!("Bearer {}x", http.token.clone().unwrap());
+    http.send("GET", &format!("{PDS}/Patient/9000000009"), &[("x-request-id", &id), ("authorization", &forged)], "")
+        .await;
+    let patient = http.as_caller(Some(&support::identity::patient("9000000017")));
+    assert_eq!(patient.get(&format!("{PDS}/Patient/9000000009")).await.status, 403);
+    let elsewhere =
+        http.as_caller(Some(&support::identity::worker("555021930100", "555021935108", "R8000", "Y23999", &[])));
+    let id = request_id();
+    let claim = [
+        ("x-request-id", id.as_str()),
+        ("nhsd-legitimate-relationship", "self-claimed"),
+        ("nhsd-access-reason", "Seen in clinic by Dr Quill"),
+    ];
+    let claimed = elsewhere.send("GET", &format!("{PDS}/Patient/9000000009/RelatedPerson"), &claim, "").await;
+    assert_eq!(claimed.status, 200);
+    let token = http.token.clone().unwrap();
 
     let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = log.lines().collect();
@@ -107,6 +127,10 @@ async fn logs_carry_the_ids_and_no_patient_data() {
         "LS1 6AE",
         "jane.smith@example.com",
         "01632960587",
+        "Dr Quill",
+        "Bearer",
+        "eyJ",
+        token.as_str(),
     ] {
         assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
     }

@@ -1257,7 +1257,9 @@ async fn a_restricted_patient_has_an_empty_related_people_bundle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_without_related_people_is_404_resource_not_found() {
     let (_dir, http, _) = reference_gateway().await;
-    assert_outcome(&http.get(&related_path(MINIMAL)).await, 404, "RESOURCE_NOT_FOUND");
+    // The minimal patient has no registered practice: asked as the patient themself.
+    let patient = http.as_caller(Some(&support::identity::patient(MINIMAL)));
+    assert_outcome(&patient.get(&related_path(MINIMAL)).await, 404, "RESOURCE_NOT_FOUND");
     assert_outcome(&http.get(&related_path(UNKNOWN)).await, 404, "RESOURCE_NOT_FOUND");
 }
 
@@ -1291,7 +1293,7 @@ async fn an_update_survives_closing_and_reopening_the_store() {
             let store = EmbeddedStore::open(&path).expect("the store opens");
             let records: Arc<dyn RecordStore> = Arc::new(store.records());
             seed_reference(records.clone()).await;
-            let http = gateway(records).await;
+            let http = gateway(records, Arc::new(store.queues())).await;
             let r =
                 patch(&http, OLIVER, "W/\"1\"", json!([{"op": "replace", "path": "/gender", "value": "female"}])).await;
             assert_status(&r, 200);
@@ -1302,7 +1304,7 @@ async fn an_update_survives_closing_and_reopening_the_store() {
     .expect("the first gateway ran");
     // WHEN the same directory is opened again behind a new gateway
     let store = EmbeddedStore::open(dir.path()).expect("the store reopens");
-    let http = gateway(Arc::new(store.records())).await;
+    let http = gateway(Arc::new(store.records()), Arc::new(store.queues())).await;
     // THEN the update is still there
     let got = get_patient(&http, OLIVER).await;
     assert_status(&got, 200);

@@ -2,6 +2,8 @@
 //! (`openapi/spine.json`) names exactly its paths, methods and functions, and every function of
 //! the table has a Lambda binary of that name.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -45,6 +47,30 @@ fn the_local_gateway_has_a_handler_for_every_route() {
         let store = spine_shared::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap();
         (dir, store)
     };
-    let handlers = spine::services::handlers(std::sync::Arc::new(store.records()), "http://localhost").unwrap();
+    let stores = support::identity::stores(std::sync::Arc::new(store.records()));
+    let handlers = spine::services::handlers(&stores, "http://localhost").unwrap();
     assert_eq!(handlers.len(), routes::all().len());
+}
+
+#[test]
+fn every_route_declares_a_known_activity_and_its_access_modes() {
+    let policy = spine_shared::identity::Policy::embedded();
+    let modes = ["healthcare-worker", "application", "patient"];
+    for r in routes::all() {
+        if r.is_public() {
+            assert_eq!(r.service, "cis", "{}: only the token endpoint and the JWKS may be public", r.function);
+            assert!(r.access.is_empty() && !r.patient_data, "{}: a public route has no access modes", r.function);
+            continue;
+        }
+        assert!(
+            policy.activities.contains_key(&r.activity),
+            "{}: activity {:?} is not in policy.json",
+            r.function,
+            r.activity
+        );
+        assert!(!r.access.is_empty(), "{}: no access mode allowed", r.function);
+        for m in &r.access {
+            assert!(modes.contains(&m.as_str()), "{}: unknown access mode {m}", r.function);
+        }
+    }
 }

@@ -440,7 +440,7 @@ async fn full_gateway() -> (tempfile::TempDir, Http, Arc<dyn RecordStore>) {
     let records: Arc<dyn RecordStore> = Arc::new(store.records());
     spine_pds::seed::seed_reference(records.clone()).await.unwrap();
     spine_sds::seed::seed(records.clone()).await.unwrap().expect("a fresh store is seeded");
-    (dir, gateway(records.clone()).await, records)
+    (dir, gateway(records.clone(), Arc::new(store.queues())).await, records)
 }
 
 #[tokio::test]

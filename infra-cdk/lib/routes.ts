@@ -13,10 +13,14 @@ export interface Route {
   readonly method: string;
   /** Path template, e.g. /personal-demographics/FHIR/R4/Patient/{id}. */
   readonly path: string;
-  /** The CIS B-code a caller needs. */
+  /** The CIS B-code a caller needs, or "none" for a public route that takes no token (cis only). */
   readonly activity: string;
-  /** The access modes allowed. */
+  /** The access modes allowed; empty exactly when the route is public. */
   readonly access: string[];
+  /** Every call is audited with the patients it touched. */
+  readonly patient_data: boolean;
+  /** A healthcare worker needs a legitimate relationship with the patient (or claims one). */
+  readonly relationship: boolean;
   /** Whether the function writes to the store (drives its IAM policy). */
   readonly writes: boolean;
 }
@@ -27,8 +31,22 @@ export interface SpineFunctionSpec {
   readonly service: string;
   /** True when any route served by this function writes. */
   readonly writes: boolean;
+  /** True when the function's routes are public (activity "none": no token, no authorizer). */
+  readonly public: boolean;
+  /** True when any route served by this function touches patient data. */
+  readonly patientData: boolean;
   readonly routes: Route[];
 }
+
+/** The activity of a public route: no token, no authorizer (only the OAuth token endpoint and the JWKS). */
+export const PUBLIC_ACTIVITY = 'none';
+/** The only service allowed public routes. */
+export const PUBLIC_SERVICE = 'cis';
+/** The access modes of the NHS API platform, as routes.json spells them. */
+export const ACCESS_MODES = ['healthcare-worker', 'application', 'patient'];
+
+/** True for a route that takes no token (activity "none"). */
+export const isPublic = (route: Route): boolean => route.activity === PUBLIC_ACTIVITY;
 
 /** The default location of the route table: <repo>/shared/routes.json, i.e. ../shared/routes.json from the app. */
 export const DEFAULT_ROUTES_FILE = path.resolve(__dirname, '..', '..', 'shared', 'routes.json');
@@ -36,6 +54,7 @@ export const DEFAULT_ROUTES_FILE = path.resolve(__dirname, '..', '..', 'shared',
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const PATH_SEGMENT = /^([A-Za-z0-9._~$-]+|\{[A-Za-z][A-Za-z0-9_]*\})$/;
+const ACTIVITY = /^B[0-9]{4}$/;
 
 /** Reads and validates the route table; throws with a precise message on any malformed row. */
 export function loadRoutes(file: string = DEFAULT_ROUTES_FILE): Route[] {
@@ -64,14 +83,32 @@ export function loadRoutes(file: string = DEFAULT_ROUTES_FILE): Route[] {
         throw new Error(`${where}: path segment "${segment}" is neither a literal nor a {param}`);
       }
     }
-    if (typeof r.activity !== 'string') {
-      throw new Error(`${where}: "activity" must be a string`);
+    if (typeof r.activity !== 'string' || !(r.activity === PUBLIC_ACTIVITY || ACTIVITY.test(r.activity))) {
+      throw new Error(`${where}: "activity" must be a B-code like B0820 or "${PUBLIC_ACTIVITY}"`);
     }
-    if (!Array.isArray(r.access) || !r.access.every((a) => typeof a === 'string')) {
-      throw new Error(`${where}: "access" must be an array of strings`);
+    if (!Array.isArray(r.access) || !r.access.every((a) => typeof a === 'string' && ACCESS_MODES.includes(a))) {
+      throw new Error(`${where}: "access" must be an array of access modes (${ACCESS_MODES.join(', ')})`);
     }
-    if (typeof r.writes !== 'boolean') {
-      throw new Error(`${where}: "writes" must be a boolean`);
+    if (new Set(r.access).size !== r.access.length) {
+      throw new Error(`${where}: "access" lists a mode twice`);
+    }
+    // A route is public (no token) exactly when it names no access mode, and only cis has public routes.
+    if ((r.activity === PUBLIC_ACTIVITY) === (r.access.length > 0)) {
+      throw new Error(`${where}: "activity" is "${PUBLIC_ACTIVITY}" exactly when "access" is empty`);
+    }
+    if (r.activity === PUBLIC_ACTIVITY && r.service !== PUBLIC_SERVICE) {
+      throw new Error(`${where}: only ${PUBLIC_SERVICE} routes may be public (activity "${PUBLIC_ACTIVITY}")`);
+    }
+    for (const flag of ['patient_data', 'relationship', 'writes'] as const) {
+      if (typeof r[flag] !== 'boolean') {
+        throw new Error(`${where}: "${flag}" must be a boolean`);
+      }
+    }
+    if (r.activity === PUBLIC_ACTIVITY && r.patient_data) {
+      throw new Error(`${where}: a public route cannot serve patient data`);
+    }
+    if (r.relationship && !r.patient_data) {
+      throw new Error(`${where}: "relationship" needs "patient_data" (it is a relationship with the patient)`);
     }
     const key = `${r.method} ${r.path}`;
     if (seen.has(key)) {
@@ -95,7 +132,18 @@ export function functionsOf(routes: Route[]): SpineFunctionSpec[] {
     if (services.size !== 1) {
       throw new Error(`function ${name} serves routes of several services: ${[...services].join(', ')}`);
     }
-    return { name, service: rs[0].service, writes: rs.some((r) => r.writes), routes: rs };
+    const publicRoutes = rs.filter(isPublic).length;
+    if (publicRoutes !== 0 && publicRoutes !== rs.length) {
+      throw new Error(`function ${name} serves both public and token-protected routes`);
+    }
+    return {
+      name,
+      service: rs[0].service,
+      writes: rs.some((r) => r.writes),
+      public: publicRoutes > 0,
+      patientData: rs.some((r) => r.patient_data),
+      routes: rs,
+    };
   });
 }
 

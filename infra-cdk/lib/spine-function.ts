@@ -1,5 +1,6 @@
 // SpineFunction: the one construct that builds every Spine Lambda (one per Rust binary in the route
-// table) with the fixed runtime, memory, timeout, environment, tags, log group and least-privilege role.
+// table, plus the authorizer and the audit writer) with the fixed runtime, memory, timeout, environment,
+// tags, log group and least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
@@ -10,19 +11,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SpineFunctionSpec } from './routes';
+import { TABLE_INDEX_NAMES } from './spine-table';
 
 /** The repository root (infra-cdk/..); cargo lambda writes <repo>/target/lambda/<function>/bootstrap. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The committed placeholder asset used when a function has not been built. */
 export const PLACEHOLDER_ASSET = path.resolve(__dirname, '..', 'assets', 'placeholder');
 
-/** Fixed for every Spine function. API Gateway's own integration timeout is 29 s. */
+/** Every Spine function's memory, and its timeout unless it says otherwise (the audit writer: 30 s). API Gateway's own integration timeout is 29 s. */
 export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT = Duration.seconds(10);
 /** Retention of every Spine log group (function, API access/execution, WAF). */
 export const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
-/** DynamoDB actions every function gets (reads), and the extra ones a `writes: true` function gets. */
+/** DynamoDB actions every table user gets (reads), and the extra ones a `writes: true` function gets. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 export const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -30,25 +32,53 @@ export const TABLE_WRITE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:ConditionCheckItem',
 ];
+/**
+ * The audit writer's only writes: PutItem and BatchWriteItem (its events go in with batch puts). No
+ * UpdateItem, no DeleteItem. IAM cannot tell a BatchWriteItem put from a delete, so "append-only" holds for
+ * the writer's code, not for the policy, until the writer uses PutItem alone.
+ */
+export const TABLE_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
 
-export interface SpineFunctionProps {
-  /** The function as grouped from the route table. */
-  readonly spec: SpineFunctionSpec;
-  /** The single Spine table. */
+/** What a function may do on a Spine-shaped table (both tables have the same shape and indexes). */
+export type TableAccessLevel = 'read' | 'read-write' | 'append';
+
+export interface TableAccess {
   readonly table: dynamodb.ITable;
   /** The table's customer-managed key. */
-  readonly tableKey: kms.IKey;
-  /** The names of the table's global secondary indexes (the role may Query them, by name, no wildcard). */
-  readonly indexNames: string[];
+  readonly key: kms.IKey;
+  /**
+   * `read`: GetItem, BatchGetItem, Query (table and its indexes, named); `read-write`: plus
+   * TABLE_WRITE_ACTIONS; `append`: plus TABLE_APPEND_ACTIONS (PutItem, BatchWriteItem; no update, no delete).
+   */
+  readonly access: TableAccessLevel;
+  /** Prefix of the statement ids: `Table` for the main table, `AuditTable` for the audit table. */
+  readonly sidPrefix: string;
+}
+
+/** What invokes the function; it picks the acknowledgement reasons (each trigger has its own controls). */
+export type FunctionTrigger = 'api' | 'authorizer' | 'queue';
+
+export interface SpineFunctionProps {
+  /** The function as grouped from the route table (or built by hand for the authorizer and the audit writer). */
+  readonly spec: SpineFunctionSpec;
+  /** The tables the function may use, each with its access level. May be empty. */
+  readonly tables: TableAccess[];
   /** The key encrypting CloudWatch log groups. */
   readonly logKey: kms.IKey;
+  /** Environment on top of SPINE_STORE and RUST_LOG (table names, queue, key, token issuer, ...). */
+  readonly environment?: Record<string, string>;
+  /** Defaults to `api` (a Lambda proxy integration, lambda_http). */
+  readonly trigger?: FunctionTrigger;
+  /** Defaults to FUNCTION_TIMEOUT (10 s). */
+  readonly timeout?: Duration;
   /** Where cargo lambda writes its output; defaults to <repo>/target/lambda. */
   readonly lambdaBuildDir?: string;
 }
 
 /**
  * One Spine Lambda: provided.al2023 on arm64, handler `bootstrap`, 256 MB, 10 s, X-Ray active, its own
- * KMS-encrypted log group, and a role holding one customer-managed policy derived from `writes`.
+ * KMS-encrypted log group, and a role holding one customer-managed policy (tables from `tables`, the
+ * rest added with `addToPolicy`).
  */
 export class SpineFunction extends Construct {
   public readonly function: lambda.Function;
@@ -60,8 +90,8 @@ export class SpineFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SpineFunctionProps) {
     super(scope, id);
-    const { spec, table, tableKey, logKey } = props;
-    const stack = Stack.of(this);
+    const { spec, logKey } = props;
+    const trigger = props.trigger ?? 'api';
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: LOG_RETENTION,
@@ -77,37 +107,8 @@ export class SpineFunction extends Construct {
     // Every permission lives in one customer-managed policy (no inline policies, no AWS-managed
     // AWSLambdaBasicExecutionRole). The role handed to the Function is immutable so that CDK does not
     // add an inline DefaultPolicy behind our back; its X-Ray statement is written here instead.
-    const indexArns = props.indexNames.map((name) => `${table.tableArn}/index/${name}`);
-    const statements: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'TableItemReads',
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-        resources: [table.tableArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'TableAndIndexQueries',
-        actions: ['dynamodb:Query'],
-        resources: [table.tableArn, ...indexArns],
-      }),
-    ];
-    if (spec.writes) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'TableItemWrites',
-          actions: TABLE_WRITE_ACTIONS,
-          resources: [table.tableArn],
-        }),
-      );
-    }
+    const statements: iam.PolicyStatement[] = props.tables.flatMap((t) => tableStatements(this, t));
     statements.push(
-      new iam.PolicyStatement({
-        sid: 'TableKeyViaDynamoDB',
-        actions: spec.writes
-          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
-          : ['kms:Decrypt', 'kms:DescribeKey'],
-        resources: [tableKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-      }),
       new iam.PolicyStatement({
         sid: 'OwnLogGroup',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -119,8 +120,9 @@ export class SpineFunction extends Construct {
         resources: ['*'],
       }),
     );
+    const origin = spec.routes.length > 0 ? `, derived from routes.json (writes: ${spec.writes})` : '';
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `Least privilege for the Spine ${spec.name} function, derived from routes.json (writes: ${spec.writes})`,
+      description: `Least privilege for the Spine ${spec.name} function${origin}`,
       statements,
       roles: [this.role],
     });
@@ -129,30 +131,32 @@ export class SpineFunction extends Construct {
       reason:
         'xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions ' +
         '(the IAM service authorization reference lists no resource type for them), so "*" is the only ' +
-        'possible resource. Every other statement in this policy names the table, its indexes, the table ' +
-        'key or the function\'s own log group explicitly.',
+        'possible resource. Every other statement in this policy names its table and indexes, key, queue, ' +
+        'bucket prefix or the function\'s own log group explicitly.',
     });
 
     const buildDir = path.join(props.lambdaBuildDir ?? path.join(REPO_ROOT, 'target', 'lambda'), spec.name);
     this.usesPlaceholder = !fs.existsSync(path.join(buildDir, 'bootstrap'));
     const code = lambda.Code.fromAsset(this.usesPlaceholder ? PLACEHOLDER_ASSET : buildDir);
 
+    const serves = spec.routes.map((r) => `${r.method} ${r.path}`).join(', ');
     this.function = new lambda.Function(this, 'Function', {
-      description: `Spine ${spec.service}: ${spec.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+      description: `Spine ${spec.service}: ${serves || spec.name}`,
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: lambda.Architecture.ARM_64,
       handler: 'bootstrap',
       code,
       memorySize: FUNCTION_MEMORY_MB,
-      timeout: FUNCTION_TIMEOUT,
+      timeout: props.timeout ?? FUNCTION_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role.withoutPolicyUpdates(),
       environment: {
         SPINE_STORE: 'aws',
-        SPINE_TABLE_NAME: table.tableName,
-        AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
+        // lambda_http: REST (v1) events carry the stage in the path; only API-invoked functions take HTTP events.
+        ...(trigger === 'api' ? { AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true' } : {}),
         RUST_LOG: 'info',
+        ...props.environment,
       },
     });
     // The function must not start before its policy exists (the role is immutable, so CDK cannot infer it).
@@ -169,7 +173,7 @@ export class SpineFunction extends Construct {
           'bootstrap, which fails every invocation: run scripts/build-lambdas.sh before deploying.',
       );
     }
-    this.acknowledgeFunctionFindings();
+    this.acknowledgeFunctionFindings(trigger);
   }
 
   /**
@@ -181,42 +185,110 @@ export class SpineFunction extends Construct {
   }
 
   /** The findings on every Spine function that are deliberate, each with the control that replaces it. */
-  private acknowledgeFunctionFindings(): void {
+  private acknowledgeFunctionFindings(trigger: FunctionTrigger): void {
     const fn = this.function;
-    Validations.of(fn).acknowledge({
-      id: 'HIPAA.Security-LambdaDLQ',
-      reason:
-        'API Gateway invokes these functions synchronously (Lambda proxy integration): a failure is returned ' +
-        'to the caller as a 5xx and recorded in the API access log, the function log and X-Ray. A dead-letter ' +
-        'queue only ever receives asynchronous invocations, which these functions never get, so it would stay empty.',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'Synchronous invocation only (API Gateway Lambda proxy): errors go back to the caller; a DLQ applies to ' +
-        'asynchronous invocations and would never receive a message.',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'HIPAA.Security-LambdaConcurrency',
-      reason:
-        'The concurrency control is the API Gateway stage throttle (steady rate and burst for the whole API, ' +
-        'set in SpineStack) in front of every function, behind the AWS WAF web ACL; API Gateway is the only ' +
-        'trigger these functions have, so throttled requests never reach Lambda (concurrency is bounded by ' +
-        'rate x latency, and the 10 s timeout bounds latency). Per-function reserved concurrency would carve ' +
-        'the account pool into fixed slices, hard-capping each route and withholding the reserved capacity ' +
-        'from everything else, and Lambda refuses it when it would leave fewer than 100 unreserved executions.',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'HIPAA.Security-LambdaInsideVPC',
-      reason:
-        'The functions accept no inbound network connections (only the Lambda Invoke API, called by API Gateway ' +
-        'under a source-ARN-scoped permission) and call only AWS APIs (DynamoDB, KMS via DynamoDB, CloudWatch ' +
-        'Logs, X-Ray) over TLS with SigV4, limited by a per-function IAM policy naming one table and key. What a ' +
-        'VPC would add is egress control: with gateway/interface endpoints (no NAT) and endpoint policies the ' +
-        'functions could be prevented from reaching any other account or the internet. We accept not having ' +
-        'that network-layer exfiltration control today, because the code calls no non-AWS endpoint; revisit ' +
-        '(VPC + DynamoDB gateway endpoint + KMS/Logs/X-Ray interface endpoints, aws:SourceVpce conditions) ' +
-        'when a function needs a third-party endpoint or policy requires egress filtering.',
-    });
+    const reasons = FINDING_REASONS[trigger];
+    for (const id of Object.keys(reasons) as (keyof typeof reasons)[]) {
+      Validations.of(fn).acknowledge({ id, reason: reasons[id] });
+    }
   }
 }
+
+/** The table statements of one TableAccess: item reads, queries (table and named indexes), writes, key use. */
+function tableStatements(scope: Construct, t: TableAccess): iam.PolicyStatement[] {
+  const { table, key, sidPrefix: p } = t;
+  const writes = t.access !== 'read';
+  const indexArns = TABLE_INDEX_NAMES.map((name) => `${table.tableArn}/index/${name}`);
+  const out = [
+    new iam.PolicyStatement({
+      sid: `${p}ItemReads`,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      resources: [table.tableArn],
+    }),
+    new iam.PolicyStatement({
+      sid: `${p}AndIndexQueries`,
+      actions: ['dynamodb:Query'],
+      resources: [table.tableArn, ...indexArns],
+    }),
+  ];
+  if (writes) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: `${p}ItemWrites`,
+        actions: t.access === 'append' ? TABLE_APPEND_ACTIONS : TABLE_WRITE_ACTIONS,
+        resources: [table.tableArn],
+      }),
+    );
+  }
+  out.push(
+    new iam.PolicyStatement({
+      sid: `${p}KeyViaDynamoDB`,
+      actions: writes
+        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+        : ['kms:Decrypt', 'kms:DescribeKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(scope).region}.amazonaws.com` } },
+    }),
+  );
+  return out;
+}
+
+const VPC_REASON =
+  'The functions accept no inbound network connections (only the Lambda Invoke API, called by API Gateway ' +
+  'or the SQS event source mapping under a scoped permission) and call only AWS APIs (DynamoDB, KMS, SQS, S3, ' +
+  'CloudWatch Logs, X-Ray) over TLS with SigV4, limited by a per-function IAM policy naming each table, key, ' +
+  'queue and bucket prefix. What a VPC would add is egress control: with gateway/interface endpoints (no NAT) ' +
+  'and endpoint policies the functions could be prevented from reaching any other account or the internet. ' +
+  'We accept not having that network-layer exfiltration control today, because the code calls no non-AWS ' +
+  'endpoint; revisit (VPC + DynamoDB/S3 gateway endpoints + KMS/SQS/Logs/X-Ray interface endpoints, ' +
+  'aws:SourceVpce conditions) when a function needs a third-party endpoint or policy requires egress filtering.';
+
+/** Per trigger, the reason each deliberate function finding is acknowledged. */
+const FINDING_REASONS: Record<FunctionTrigger, Record<string, string>> = {
+  api: {
+    'HIPAA.Security-LambdaDLQ':
+      'API Gateway invokes these functions synchronously (Lambda proxy integration): a failure is returned ' +
+      'to the caller as a 5xx and recorded in the API access log, the function log and X-Ray. A dead-letter ' +
+      'queue only ever receives asynchronous invocations, which these functions never get, so it would stay empty.',
+    'Serverless-LambdaDLQ':
+      'Synchronous invocation only (API Gateway Lambda proxy): errors go back to the caller; a DLQ applies to ' +
+      'asynchronous invocations and would never receive a message.',
+    'HIPAA.Security-LambdaConcurrency':
+      'The concurrency control is the API Gateway stage throttle (steady rate and burst for the whole API, ' +
+      'set in SpineStack) in front of every function, behind the AWS WAF web ACL; API Gateway is the only ' +
+      'trigger these functions have, so throttled requests never reach Lambda (concurrency is bounded by ' +
+      'rate x latency, and the 10 s timeout bounds latency). Per-function reserved concurrency would carve ' +
+      'the account pool into fixed slices, hard-capping each route and withholding the reserved capacity ' +
+      'from everything else, and Lambda refuses it when it would leave fewer than 100 unreserved executions.',
+    'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
+  },
+  authorizer: {
+    'HIPAA.Security-LambdaDLQ':
+      'API Gateway invokes the authorizer synchronously before each uncached request: a failure is answered ' +
+      'to the caller as a 5xx gateway response (FHIR OperationOutcome) and recorded in the access log, the ' +
+      'function log and X-Ray. A dead-letter queue only receives asynchronous invocations, so it would stay empty.',
+    'Serverless-LambdaDLQ':
+      'Synchronous invocation only (API Gateway REQUEST authorizer): errors are answered by API Gateway as a ' +
+      'gateway response; a DLQ applies to asynchronous invocations and would never receive a message.',
+    'HIPAA.Security-LambdaConcurrency':
+      'The authorizer is invoked only by API Gateway, behind the WAF and the stage throttle (rate and burst), ' +
+      'and its allow/deny results are cached for 300 s per Authorization header, so its concurrency is below ' +
+      'that of the functions it protects. Reserved concurrency would hard-cap every protected route at once ' +
+      'and withhold capacity from the account pool.',
+    'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
+  },
+  queue: {
+    'HIPAA.Security-LambdaDLQ':
+      'The writer is invoked by an SQS event source mapping, which polls and invokes synchronously: a message ' +
+      'whose batch item fails returns to the audit queue and after 5 receives moves to the audit dead-letter ' +
+      'queue, which is alarmed. A function DLQ only receives asynchronous invocations, so it would stay empty.',
+    'Serverless-LambdaDLQ':
+      'Invoked synchronously by the SQS event source mapping; failed messages are redriven by the audit ' +
+      'queue\'s own redrive policy (maxReceiveCount 5) to the alarmed audit DLQ, not by a function DLQ.',
+    'HIPAA.Security-LambdaConcurrency':
+      'The writer\'s concurrency is capped by the event source mapping\'s maximum concurrency (set in ' +
+      'SpineAudit), which limits how many batches the SQS poller delivers at once, without reserving capacity ' +
+      'out of the account pool (reserved concurrency is refused when fewer than 100 unreserved executions remain).',
+    'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
+  },
+};

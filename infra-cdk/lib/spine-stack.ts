@@ -1,24 +1,34 @@
 // SpineStack: the single DynamoDB table (with its KMS key and backups), one SpineFunction per Rust
-// binary in shared/routes.json, and the API Gateway REST API (stage `prod`, WAF, logs) routing to them.
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+// binary in shared/routes.json, the CIS authorizer and its token-signing key, the audit trail (queue,
+// DLQ, writer, table, archive bucket), and the API Gateway REST API (stage `prod`, WAF, logs).
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_ROUTES_FILE, Route, SpineFunctionSpec, functionsOf, loadRoutes, pathParameters } from './routes';
-import { LOG_RETENTION, SpineFunction } from './spine-function';
+import { SpineAudit } from './audit';
+import { DEFAULT_ROUTES_FILE, Route, SpineFunctionSpec, functionsOf, loadRoutes } from './routes';
+import { buildApi } from './spine-api';
+import { SpineFunction, TableAccess } from './spine-function';
+import { spineTable } from './spine-table';
+import { TokenSigningKey } from './token-signing';
 
-export const STAGE_NAME = 'prod';
-export const TABLE_INDEXES = [
-  { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-];
-export const TTL_ATTRIBUTE = 'expires_at';
+export { STAGE_NAME } from './spine-api';
+export { TABLE_INDEXES, TTL_ATTRIBUTE } from './spine-table';
+
+/** Where clients reach the API; the token issuer is `${baseUrl}/oauth2` and the audience `baseUrl`. */
+export const DEFAULT_BASE_URL = 'https://api.service.nhs.uk';
+/** The functions the token-signing key is granted to, beyond the authorizer. */
+export const TOKEN_FUNCTION = 'cis-token';
+export const JWKS_FUNCTION = 'cis-jwks';
+export const AUTHORIZER_FUNCTION = 'cis-authorizer';
+/** Route functions of this service read the audit table (read-only) instead of the main table. */
+export const AUDIT_SERVICE = 'audit';
 
 export interface SpineStackProps extends StackProps {
   /** The route table; defaults to <repo>/shared/routes.json. */
@@ -29,13 +39,19 @@ export interface SpineStackProps extends StackProps {
   readonly throttlingRateLimit?: number;
   /** Stage-wide burst (requests). */
   readonly throttlingBurstLimit?: number;
+  /** Where clients reach the API (https, no trailing slash); else context `baseUrl`, else DEFAULT_BASE_URL. */
+  readonly baseUrl?: string;
 }
 
 export class SpineStack extends Stack {
   public readonly routes: Route[];
+  public readonly baseUrl: string;
   public readonly table: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly functions: Map<string, SpineFunction> = new Map();
+  public readonly authorizer: SpineFunction;
+  public readonly signingKey: TokenSigningKey;
+  public readonly audit: SpineAudit;
 
   constructor(scope: Construct, id: string, props: SpineStackProps = {}) {
     super(scope, id, {
@@ -43,6 +59,13 @@ export class SpineStack extends Stack {
       ...props,
     });
     this.routes = loadRoutes(props.routesFile ?? DEFAULT_ROUTES_FILE);
+    this.baseUrl = checkBaseUrl(props.baseUrl ?? this.node.tryGetContext('baseUrl') ?? DEFAULT_BASE_URL);
+    // Every function re-checks token claims, so every function knows the issuer and audience.
+    const commonEnv = {
+      SPINE_BASE_URL: this.baseUrl,
+      SPINE_TOKEN_ISSUER: `${this.baseUrl}/oauth2`,
+      SPINE_TOKEN_AUDIENCE: this.baseUrl,
+    };
 
     // ---- Keys: one for the table (and its backups), one for CloudWatch log groups.
     const tableKey = new kms.Key(this, 'TableKey', {
@@ -70,29 +93,154 @@ export class SpineStack extends Stack {
     );
 
     // ---- The single table.
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: tableKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.table = spineTable(this, 'Table', tableKey);
+
+    // ---- Operations: the alarm topic (operators subscribe) and the S3 server access log bucket.
+    const alarmTopic = this.alarmTopic();
+    const accessLogBucket = this.accessLogBucket();
+
+    // ---- Identity and audit.
+    this.signingKey = new TokenSigningKey(this, 'TokenSigningKey');
+    this.audit = new SpineAudit(this, 'Audit', {
+      logKey,
+      accessLogBucket,
+      alarmTopic,
+      environment: commonEnv,
+      lambdaBuildDir: props.lambdaBuildDir,
     });
-    for (const gsi of TABLE_INDEXES) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: gsi.indexName,
-        partitionKey: { name: gsi.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: gsi.sortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+
+    this.backUp(tableKey, [this.table, this.audit.table]);
+
+    // ---- One function per distinct Rust binary in the route table.
+    const specs: SpineFunctionSpec[] = functionsOf(this.routes);
+    for (const spec of specs) {
+      const onAudit = spec.service === AUDIT_SERVICE;
+      if (onAudit && spec.writes) {
+        throw new Error(`function ${spec.name}: audit routes are read-only (only the audit writer writes the audit trail)`);
+      }
+      const main: TableAccess = { table: this.table, key: tableKey, access: spec.writes ? 'read-write' : 'read', sidPrefix: 'Table' };
+      const fn = new SpineFunction(this, constructIdOf(spec.name), {
+        spec,
+        tables: [onAudit ? this.audit.tableAccess('read') : main],
+        logKey,
+        lambdaBuildDir: props.lambdaBuildDir,
+        environment: {
+          ...commonEnv,
+          ...(onAudit ? { SPINE_AUDIT_TABLE_NAME: this.audit.table.tableName } : { SPINE_TABLE_NAME: this.table.tableName }),
+        },
       });
+      // Every token-protected function audits its refusals (and its patient-data accesses).
+      if (!spec.public) this.audit.grantSend(fn);
+      this.functions.set(spec.name, fn);
     }
 
-    // ---- Backups beyond PITR's 35 days: daily (kept 35 days) and monthly (kept 1 year) recovery points.
+    // ---- The authorizer: verifies the token (public key from KMS) and audits refusals; no table.
+    this.authorizer = new SpineFunction(this, constructIdOf(AUTHORIZER_FUNCTION), {
+      spec: { name: AUTHORIZER_FUNCTION, service: 'cis', writes: false, public: false, patientData: false, routes: [] },
+      tables: [],
+      logKey,
+      trigger: 'authorizer',
+      lambdaBuildDir: props.lambdaBuildDir,
+      environment: commonEnv,
+    });
+    this.audit.grantSend(this.authorizer);
+
+    // ---- Key material: only the token function signs; the JWKS and the authorizer read the public key.
+    const tokenFn = this.functions.get(TOKEN_FUNCTION);
+    if (tokenFn) this.signingKey.grantSign(tokenFn);
+    const jwksFn = this.functions.get(JWKS_FUNCTION);
+    if (jwksFn) this.signingKey.grantPublicKey(jwksFn);
+    this.signingKey.grantPublicKey(this.authorizer);
+
+    // ---- The REST API.
+    this.api = buildApi(this, {
+      routes: this.routes,
+      functions: this.functions,
+      authorizer: this.authorizer,
+      logKey,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Spine API (stage prod)' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Spine DynamoDB table' });
+    new CfnOutput(this, 'AuditQueueName', { value: this.audit.queue.queueName, description: 'The audit queue (SPINE_AUDIT_QUEUE)' });
+    new CfnOutput(this, 'AuditTableName', { value: this.audit.table.tableName, description: 'The audit table' });
+    new CfnOutput(this, 'AuditArchiveBucketName', {
+      value: this.audit.archiveBucket.bucketName,
+      description: 'The audit archive bucket (audit/yyyy/mm/dd/<id>.ndjson)',
+    });
+    new CfnOutput(this, 'TokenSigningKeyArn', {
+      value: this.signingKey.key.keyArn,
+      description: 'The KMS ECC_NIST_P256 key signing access tokens (SPINE_SIGNING_KEY_ID)',
+    });
+    const jwksRoute = this.routes.find((r) => r.function === JWKS_FUNCTION);
+    if (jwksRoute) {
+      new CfnOutput(this, 'JwksUrl', {
+        value: `${this.api.url}${jwksRoute.path.slice(1)}`,
+        description: 'The JWKS (public token-signing keys) on the stage URL',
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn, description: 'Subscribe operators here' });
+  }
+
+  /** An SNS topic for alarms, encrypted with its own key that CloudWatch alarms may use to publish. */
+  private alarmTopic(): sns.Topic {
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Spine: encrypts the alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToTheAlarmTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    return new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Spine alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+  }
+
+  /** The bucket S3 server access logs go to (SSE-S3: log delivery does not support SSE-KMS default encryption). */
+  private accessLogBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'access-log-retention', expiration: Duration.days(366), noncurrentVersionExpiration: Duration.days(366) },
+      ],
+    });
+    // cdk-nag recognises a bucket that receives server access logs, so it is not asked to log itself.
+    Validations.of(bucket).acknowledge({
+      id: 'HIPAA.Security-S3DefaultEncryptionKMS',
+      reason:
+        'S3 server access log delivery supports only SSE-S3 (AES256) default encryption on the target bucket, ' +
+        'not SSE-KMS, so this bucket is encrypted with S3-managed keys. It holds request metadata (no object ' +
+        'contents); it blocks public access, is TLS-only and versioned.',
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'HIPAA.Security-S3BucketReplicationEnabled',
+      reason:
+        'Cross-region replication would copy the logs out of the UK (eu-west-2 is the only UK AWS region). ' +
+        'S3 stores the objects across availability zones; versioning and RETAIN protect them from deletion.',
+    });
+    return bucket;
+  }
+
+  /** Backups beyond PITR's 35 days: daily (kept 35 days) and monthly (kept 1 year) recovery points. */
+  private backUp(key: kms.IKey, tables: dynamodb.ITable[]): void {
     const vault = new backup.BackupVault(this, 'BackupVault', {
-      encryptionKey: tableKey,
+      encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
@@ -111,208 +259,24 @@ export class SpineStack extends Stack {
       ],
     });
     const selection = plan.addSelection('Table', {
-      resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
+      resources: tables.map((t) => backup.BackupResource.fromDynamoDbTable(t)),
     });
     Validations.of(selection).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
       reason:
         'The role is assumable only by backup.amazonaws.com and carries the AWS-maintained backup policy, which ' +
         'AWS updates as services add backup features; it lets AWS Backup snapshot only the resources the ' +
-        'selection names (the Spine table). A hand-written copy would drift from what AWS Backup needs.',
-    });
-
-    // ---- One function per distinct Rust binary in the route table.
-    const specs: SpineFunctionSpec[] = functionsOf(this.routes);
-    for (const spec of specs) {
-      const fn = new SpineFunction(this, constructIdOf(spec.name), {
-        spec,
-        table: this.table,
-        tableKey,
-        indexNames: TABLE_INDEXES.map((i) => i.indexName),
-        logKey,
-        lambdaBuildDir: props.lambdaBuildDir,
-      });
-      this.functions.set(spec.name, fn);
-    }
-
-    // ---- The REST API.
-    this.api = this.buildApi(logKey, props);
-
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Spine API (stage prod)' });
-    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Spine DynamoDB table' });
-  }
-
-  private buildApi(logKey: kms.IKey, props: SpineStackProps): apigateway.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
-      retention: LOG_RETENTION,
-      encryptionKey: logKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    const api = new apigateway.RestApi(this, 'Api', {
-      restApiName: `${this.stackName}-api`,
-      description: 'Spine (Rust serverless rebuild): every route of shared/routes.json',
-      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      // Execution logging needs the account-level API Gateway CloudWatch role.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: STAGE_NAME,
-        tracingEnabled: true,
-        metricsEnabled: true,
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        // Never log request/response bodies: they carry patient data.
-        dataTraceEnabled: false,
-        throttlingRateLimit: props.throttlingRateLimit ?? 500,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 1000,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            extendedRequestId: '$context.extendedRequestId',
-            requestTime: '$context.requestTimeEpoch',
-            sourceIp: '$context.identity.sourceIp',
-            userAgent: '$context.identity.userAgent',
-            caller: '$context.identity.caller',
-            userArn: '$context.identity.userArn',
-            httpMethod: '$context.httpMethod',
-            resourcePath: '$context.resourcePath',
-            protocol: '$context.protocol',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            responseLatency: '$context.responseLatency',
-            integrationLatency: '$context.integrationLatency',
-            integrationStatus: '$context.integration.status',
-            errorMessage: '$context.error.message',
-            wafResponseCode: '$context.wafResponseCode',
-            xrayTraceId: '$context.xrayTraceId',
-          }),
-        ),
-      },
-    });
-    // RestApi always adds an `Endpoint` output; the stack's own `ApiUrl` output replaces it.
-    api.node.tryRemoveChild('Endpoint');
-    Validations.of(api.node.findChild('CloudWatchRole')).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'This is the account-level role API Gateway uses to write execution logs; only apigateway.amazonaws.com ' +
-        'can assume it. Execution log group names are chosen by the service (API-Gateway-Execution-Logs_<api>/<stage>), ' +
-        'so the AWS-maintained policy is the documented way to grant it.',
-    });
-
-    // Pre-create the execution log group so it is KMS-encrypted and has a retention (API Gateway would
-    // otherwise create it itself, unencrypted and kept forever).
-    const executionLogs = new logs.LogGroup(this, 'ApiExecutionLogs', {
-      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${STAGE_NAME}`,
-      retention: LOG_RETENTION,
-      encryptionKey: logKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    api.deploymentStage.node.addDependency(executionLogs);
-
-    const stage = api.deploymentStage;
-    Validations.of(stage).acknowledge({
-      id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
-      reason:
-        'Caching is deliberately off: every response is patient data whose visibility depends on the caller\'s ' +
-        'authorisation (role, activity, legitimate relationship), and a stage cache keyed on the request would ' +
-        'serve one caller\'s authorised response to another and hold PHI outside the audited, KMS-keyed table.',
-    });
-    Validations.of(stage).acknowledge({
-      id: 'HIPAA.Security-APIGWSSLEnabled',
-      reason:
-        'A stage client certificate authenticates API Gateway to an HTTP backend. Every integration here is a ' +
-        'Lambda proxy integration, invoked through the Lambda API with SigV4 and a source-ARN-scoped permission, ' +
-        'so there is no backend endpoint that could check a client certificate. Clients reach the API over TLS only.',
-    });
-
-    // Request validation: path parameters must be present; the validator also checks bodies against any
-    // model a method declares (none yet; the functions validate FHIR payloads themselves).
-    const validator = api.addRequestValidator('RequestValidator', {
-      requestValidatorName: 'params-and-body',
-      validateRequestParameters: true,
-      validateRequestBody: true,
-    });
-
-    for (const route of this.routes) {
-      const fn = this.functions.get(route.function)!;
-      const resource = api.root.resourceForPath(route.path);
-      const requestParameters: Record<string, boolean> = {};
-      for (const p of pathParameters(route.path)) {
-        requestParameters[`method.request.path.${p}`] = true;
-      }
-      const method = resource.addMethod(
-        route.method,
-        new apigateway.LambdaIntegration(fn.function, { proxy: true, allowTestInvoke: false }),
-        {
-          // Until the CIS2-style Lambda authorizer lands, only SigV4-signed callers with execute-api:Invoke.
-          authorizationType: apigateway.AuthorizationType.IAM,
-          requestValidator: validator,
-          requestParameters,
-        },
-      );
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason:
-          'Identity comes from a CIS2-style Lambda authorizer (NHS CIS2 / smartcard session, role and activity ' +
-          'codes from routes.json), not from Cognito user pools. Until that authorizer lands every method uses ' +
-          'AWS_IAM (SigV4) authorization, so no method is unauthenticated.',
-      });
-    }
-
-    this.buildWaf(stage, logKey);
-    return api;
-  }
-
-  /** A regional WAFv2 web ACL with AWS managed rules, associated with the stage and logging to CloudWatch. */
-  private buildWaf(stage: apigateway.Stage, logKey: kms.IKey): void {
-    const managed = (name: string, priority: number, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: name },
-    });
-    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      description: 'Spine API: AWS managed common and known-bad-inputs rule sets',
-      visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: 'spine-api' },
-      rules: [
-        // FHIR resources can exceed the common rule set's 8 KB body limit; count rather than block those.
-        managed('AWSManagedRulesCommonRuleSet', 0, [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: stage.stageArn,
-      webAclArn: acl.attrArn,
-    });
-
-    // WAF requires the log group name to start with aws-waf-logs-.
-    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-${this.stackName}`,
-      retention: LOG_RETENTION,
-      encryptionKey: logKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
-      resourceArn: acl.attrArn,
-      logDestinationConfigs: [
-        this.formatArn({
-          service: 'logs',
-          resource: 'log-group',
-          resourceName: wafLogs.logGroupName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-      // Credentials never reach the WAF log.
-      redactedFields: [
-        { singleHeader: { Name: 'authorization' } },
-        { singleHeader: { Name: 'x-amz-security-token' } },
-      ],
+        'selection names (the Spine table and the audit table). A hand-written copy would drift from what AWS Backup needs.',
     });
   }
+}
+
+/** The base URL as the token issuer and audience are derived from it: https, no trailing slash. */
+export function checkBaseUrl(value: unknown): string {
+  if (typeof value !== 'string' || !/^https:\/\/[^\s/]+(\/[^\s]*[^\s/])?$/.test(value)) {
+    throw new Error(`baseUrl must be an https URL without a trailing slash, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** pds-get-patient -> PdsGetPatient: a stable construct id (and so stable logical ids) per function. */

@@ -1,5 +1,6 @@
 // Test helpers: build a fresh app as bin/spine.ts does (cdk.json context, three nag packs),
-// read routes.json independently of the loader, and map API Gateway resources back to their paths.
+// read routes.json independently of the loader, map API Gateway resources back to their paths, and
+// find a function's environment and policy statements by its spine:function tag.
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
@@ -18,18 +19,26 @@ export interface RawRoute {
   path: string;
   activity: string;
   access: string[];
+  patient_data: boolean;
+  relationship: boolean;
   writes: boolean;
 }
+
+/** A route that takes no token (the OAuth token endpoint, the JWKS). */
+export const isPublicRaw = (r: RawRoute): boolean => r.activity === 'none';
 
 /** routes.json read directly (not through lib/routes.ts), so the loader is not its own oracle. */
 export function rawRoutes(file: string = ROUTES_FILE): RawRoute[] {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { routes: RawRoute[] }).routes;
 }
 
-/** A fresh app with the committed cdk.json context (feature flags), as `cdk synth` builds it. */
-export function freshApp(props: SpineStackProps = {}): { app: App; stack: SpineStack; packs: NagPack[] } {
+/** A fresh app with the committed cdk.json context (feature flags) plus `context` (as `-c key=value`), as `cdk synth` builds it. */
+export function freshApp(
+  props: SpineStackProps = {},
+  context: Record<string, unknown> = {},
+): { app: App; stack: SpineStack; packs: NagPack[] } {
   const cdkJson = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'cdk.json'), 'utf8'));
-  const app = new App({ context: cdkJson.context });
+  const app = new App({ context: { ...cdkJson.context, ...context } });
   const stack = new SpineStack(app, 'SpineStack', { env: ENV, ...props });
   const packs = applyNagPacks(app);
   return { app, stack, packs };
@@ -81,3 +90,36 @@ export function statementsForRole(template: Template, roleLogicalId: string): an
 }
 
 export const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+/** The role logical id of the function tagged spine:function=<name>. */
+export function roleOf(template: Template, name: string): string {
+  return template.toJSON().Resources[functionLogicalId(template, name)].Properties.Role['Fn::GetAtt'][0];
+}
+
+/** Every policy statement of the function tagged spine:function=<name>. */
+export function statementsOf(template: Template, name: string): any[] {
+  return statementsForRole(template, roleOf(template, name));
+}
+
+/** The environment variables of the function tagged spine:function=<name>. */
+export function envOf(template: Template, name: string): Record<string, unknown> {
+  return template.toJSON().Resources[functionLogicalId(template, name)].Properties.Environment.Variables;
+}
+
+/** The single resource of a type whose logical id starts with `prefix`. */
+export function resourceLike(template: Template, type: string, prefix: string): { id: string; resource: any } {
+  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${type} starting ${prefix}, found ${found.length}`);
+  return { id: found[0][0], resource: found[0][1] };
+}
+
+/** Whether any statement allows `action` (exactly, or through a service wildcard) on a resource mentioning `ref`. */
+export function allows(statements: any[], action: string, ref?: string): boolean {
+  const service = action.split(':')[0];
+  return statements.some(
+    (s) =>
+      (s.Effect ?? 'Allow') === 'Allow' &&
+      asArray(s.Action).some((a: string) => a === action || a === `${service}:*` || a === '*') &&
+      (ref === undefined || JSON.stringify(s.Resource).includes(ref)),
+  );
+}

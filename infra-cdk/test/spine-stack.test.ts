@@ -1,15 +1,19 @@
-// Unit tests of SpineStack: the table, one Lambda and one API method per route of routes.json,
-// least-privilege IAM derived from `writes`, the API stage, outputs and the placeholder fallback.
+// Unit tests of SpineStack: the tables, one Lambda and one API method per route of routes.json (plus
+// the authorizer and the audit writer), least-privilege IAM derived from `writes`, the API stage,
+// outputs and the placeholder fallback.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SpineStack } from '../lib/spine-stack';
-import { asArray, freshApp, functionLogicalId, rawRoutes, resourcePaths, statementsForRole } from './helpers';
+import { asArray, envOf, freshApp, functionLogicalId, isPublicRaw, rawRoutes, resourcePaths, statementsForRole } from './helpers';
 
 const routes = rawRoutes();
 const functionNames = [...new Set(routes.map((r) => r.function))];
 const writes = (fn: string) => routes.some((r) => r.function === fn && r.writes);
+const isPublicFn = (fn: string) => routes.some((r) => r.function === fn && isPublicRaw(r));
+/** The functions no route names: the API Gateway authorizer and the audit queue's writer. */
+const EXTRA_FUNCTIONS = ['cis-authorizer', 'audit-writer'];
 
 let stack: SpineStack;
 let template: Template;
@@ -19,10 +23,13 @@ beforeAll(() => {
   template = Template.fromStack(stack);
 });
 
-describe('DynamoDB table', () => {
-  test('single table with pk/sk string keys, on-demand, TTL on expires_at', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+describe('DynamoDB tables', () => {
+  const tables = () => Object.entries(template.findResources('AWS::DynamoDB::Table'));
+
+  test('two tables (the Spine table and the audit table), both pk/sk string keys, on-demand, TTL on expires_at', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(tables().map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AuditTable', 'Table']);
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -36,8 +43,8 @@ describe('DynamoDB table', () => {
     });
   });
 
-  test('both GSIs with string keys and ALL projection', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+  test('both GSIs with string keys and ALL projection, on both tables', () => {
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'gsi1pk', AttributeType: 'S' },
         { AttributeName: 'gsi1sk', AttributeType: 'S' },
@@ -65,9 +72,8 @@ describe('DynamoDB table', () => {
     });
   });
 
-  test('point-in-time recovery, customer-managed rotating KMS key, deletion protection, retained', () => {
-    const tables = template.findResources('AWS::DynamoDB::Table');
-    const [table] = Object.values(tables);
+  test.each(['Table', 'AuditTable'])('%s: point-in-time recovery, customer-managed rotating KMS key, deletion protection, retained', (prefix) => {
+    const [, table] = tables().find(([id]) => id.slice(0, -8) === prefix)!;
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
     expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -84,19 +90,22 @@ describe('DynamoDB table', () => {
     expect(key.DeletionPolicy).toBe('Retain');
   });
 
-  test('the table is in an AWS Backup plan', () => {
+  test('both tables are in the AWS Backup plan', () => {
     template.hasResourceProperties('AWS::Backup::BackupSelection', {
       BackupSelection: Match.objectLike({
-        Resources: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] }]),
+        Resources: Match.arrayWith([
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^Table'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditTable'), 'Arn'] },
+        ]),
       }),
     });
   });
 });
 
 describe('Lambda functions', () => {
-  test('exactly one function per routed binary', () => {
+  test('exactly one function per routed binary, plus the authorizer and the audit writer', () => {
     expect(functionNames.length).toBe(routes.length); // today every route has its own binary
-    template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+    template.resourceCountIs('AWS::Lambda::Function', functionNames.length + EXTRA_FUNCTIONS.length);
   });
 
   test.each(functionNames)('%s: arm64, provided.al2023, bootstrap, 256 MB, 10 s, X-Ray, env', (name) => {
@@ -108,11 +117,21 @@ describe('Lambda functions', () => {
     expect(fn.MemorySize).toBe(256);
     expect(fn.Timeout).toBe(10);
     expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    const onAudit = routes.some((r) => r.function === name && r.service === 'audit');
+    const signs = ['cis-token', 'cis-jwks'].includes(name);
     expect(fn.Environment.Variables).toEqual({
       SPINE_STORE: 'aws',
-      SPINE_TABLE_NAME: { Ref: expect.stringMatching(/^Table/) },
       AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
       RUST_LOG: 'info',
+      SPINE_BASE_URL: 'https://api.service.nhs.uk',
+      SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
+      SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
+      // The audit search reads the audit table, every other route function the Spine table.
+      ...(onAudit
+        ? { SPINE_AUDIT_TABLE_NAME: { Ref: expect.stringMatching(/^AuditTable/) } }
+        : { SPINE_TABLE_NAME: { Ref: expect.stringMatching(/^Table/) } }),
+      ...(isPublicFn(name) ? {} : { SPINE_AUDIT_QUEUE: { 'Fn::GetAtt': [expect.stringMatching(/^AuditQueue/), 'QueueName'] } }),
+      ...(signs ? { SPINE_SIGNING_KEY_ID: { 'Fn::GetAtt': [expect.stringMatching(/^TokenSigningKey/), 'Arn'] } } : {}),
     });
     // Its own log group, encrypted, with a retention.
     const logGroupId = fn.LoggingConfig.LogGroup.Ref as string;
@@ -153,8 +172,11 @@ describe('IAM least privilege from `writes`', () => {
     }
     expect(actions).not.toContain('dynamodb:Scan');
     if (!writes(name)) {
-      expect(actions).not.toContain('kms:Encrypt');
-      expect(actions).not.toContain('kms:GenerateDataKey');
+      // The table key is usable for reads only (a read-only function may still encrypt audit messages).
+      const tableKeyActions = statements.filter((s) => /TableKeyViaDynamoDB$/.test(s.Sid)).flatMap((s) => asArray(s.Action));
+      expect(tableKeyActions.length).toBeGreaterThan(0);
+      expect(tableKeyActions).not.toContain('kms:Encrypt');
+      expect(tableKeyActions).not.toContain('kms:GenerateDataKey');
     }
     // Permissions live in a customer-managed policy only: no inline policy, no AWS-managed policy.
     expect(Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
@@ -174,7 +196,7 @@ describe('IAM least privilege from `writes`', () => {
 });
 
 describe('API Gateway', () => {
-  test('one method per route: right HTTP method, right resource path, right function', () => {
+  test('one method per route: right HTTP method, right resource path, right function, authorizer unless public', () => {
     const paths = resourcePaths(template);
     const methods = template.findResources('AWS::ApiGateway::Method');
     const actual = Object.values(methods).map((m) => {
@@ -188,7 +210,7 @@ describe('API Gateway', () => {
       const m = actual.find((a) => a.method === route.method && a.path === route.path)!;
       expect(m.type).toBe('AWS_PROXY');
       expect(m.uri).toContain(`"${functionLogicalId(template, route.function)}"`);
-      expect(m.auth).toBe('AWS_IAM');
+      expect(m.auth).toBe(isPublicRaw(route) ? 'NONE' : 'CUSTOM');
     }
   });
 
@@ -237,9 +259,18 @@ describe('API Gateway', () => {
     template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
   });
 
-  test('outputs: API URL and table name', () => {
+  test('outputs: API URL, table name, audit queue/table/bucket, signing key, JWKS URL, alarm topic', () => {
     const outputs = template.toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
+      'ApiUrl',
+      'AuditArchiveBucketName',
+      'AuditQueueName',
+      'AuditTableName',
+      'JwksUrl',
+      'TableName',
+      'TokenSigningKeyArn',
+    ]);
     expect(outputs.TableName.Value).toEqual({ Ref: expect.stringMatching(/^Table/) });
   });
 });
@@ -255,12 +286,14 @@ describe('the route table drives everything', () => {
       path: '/e-referrals/FHIR/R4/ServiceRequest/{referralId}',
       activity: 'B1234',
       access: ['healthcare-worker'],
+      patient_data: true,
+      relationship: true,
       writes: true,
     };
     fs.writeFileSync(file, JSON.stringify({ routes: [...routes, extra] }));
     const { stack: s } = freshApp({ routesFile: file });
     const t = Template.fromStack(s);
-    t.resourceCountIs('AWS::Lambda::Function', functionNames.length + 1);
+    t.resourceCountIs('AWS::Lambda::Function', functionNames.length + EXTRA_FUNCTIONS.length + 1);
     t.resourceCountIs('AWS::ApiGateway::Method', routes.length + 1);
     t.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'DELETE',
@@ -268,6 +301,9 @@ describe('the route table drives everything', () => {
     });
     const paths = [...resourcePaths(t).values()];
     expect(paths).toContain('/e-referrals/FHIR/R4/ServiceRequest/{referralId}');
+    // A token-protected route: behind the authorizer, and its function may audit.
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'DELETE', AuthorizationType: 'CUSTOM' });
+    expect(envOf(t, 'ers-cancel-referral').SPINE_AUDIT_QUEUE).toBeDefined();
   });
 
   test('a duplicate route is rejected', () => {
@@ -283,7 +319,19 @@ describe('Lambda code assets', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-empty-build-'));
     const { stack: s } = freshApp({ lambdaBuildDir: dir });
     const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('run scripts/build-lambdas.sh before deploying'));
-    expect(warnings.length).toBe(functionNames.length);
+    expect(warnings.length).toBe(functionNames.length + EXTRA_FUNCTIONS.length);
+    expect(s.authorizer.usesPlaceholder).toBe(true);
+    expect(s.audit.writer.usesPlaceholder).toBe(true);
+  });
+
+  test.each(EXTRA_FUNCTIONS)('%s is found at target/lambda/<function>/bootstrap like every routed function', (name) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spine-build-'));
+    fs.mkdirSync(path.join(dir, name));
+    fs.writeFileSync(path.join(dir, name, 'bootstrap'), 'not really an ELF binary');
+    const { stack: s } = freshApp({ lambdaBuildDir: dir });
+    const fn = name === 'cis-authorizer' ? s.authorizer : s.audit.writer;
+    expect(fn.usesPlaceholder).toBe(false);
+    for (const other of functionNames) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);
   });
 
   test('a built binary under target/lambda/<function>/ is used instead of the placeholder', () => {
@@ -295,6 +343,6 @@ describe('Lambda code assets', () => {
     expect(s.functions.get(built)!.usesPlaceholder).toBe(false);
     for (const other of functionNames.slice(1)) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);
     const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('build-lambdas'));
-    expect(warnings.length).toBe(functionNames.length - 1);
+    expect(warnings.length).toBe(functionNames.length + EXTRA_FUNCTIONS.length - 1);
   });
 });

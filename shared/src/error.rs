@@ -37,6 +37,9 @@ pub enum ErrorCode {
     Forbidden,
     /// 403: the update touches a field the caller may not change.
     ForbiddenUpdate,
+    /// 403 `INVALID_VALUE`: a value the caller's access mode may not send (PDS: `_max-results`
+    /// other than 1 in application-restricted mode).
+    InvalidValueForAccessMode,
     /// 404: the resource does not exist, or no route has this path.
     ResourceNotFound,
     /// 404: the record was invalidated and not superseded.
@@ -81,7 +84,7 @@ impl ErrorCode {
             | TooFewValuesSubmitted
             | TooManyValuesSubmitted => 400,
             AccessDenied => 401,
-            Forbidden | ForbiddenUpdate => 403,
+            Forbidden | ForbiddenUpdate | InvalidValueForAccessMode => 403,
             ResourceNotFound | InvalidatedResource => 404,
             MethodNotAllowed => 405,
             ResourceVersionMismatch => 409,
@@ -101,7 +104,7 @@ impl ErrorCode {
             InvalidResourceId => "INVALID_RESOURCE_ID",
             UnsupportedService | MethodNotAllowed => "UNSUPPORTED_SERVICE",
             MissingValue => "MISSING_VALUE",
-            InvalidValue | PayloadTooLarge => "INVALID_VALUE",
+            InvalidValue | PayloadTooLarge | InvalidValueForAccessMode => "INVALID_VALUE",
             InvalidSearchData => "INVALID_SEARCH_DATA",
             AdditionalProperties => "ADDITIONAL_PROPERTIES",
             InvalidUpdate => "INVALID_UPDATE",
@@ -132,7 +135,7 @@ impl ErrorCode {
             UnsupportedService => "Unsupported Service",
             MethodNotAllowed => "Method is not supported on this resource",
             MissingValue => "Required value is missing",
-            InvalidValue => "Provided value is invalid",
+            InvalidValue | InvalidValueForAccessMode => "Provided value is invalid",
             PayloadTooLarge => "Request body is too large",
             InvalidSearchData => "Search data is invalid",
             AdditionalProperties => "Additional properties are not allowed",
@@ -163,6 +166,7 @@ impl ErrorCode {
         match self {
             InvalidResourceId
             | InvalidValue
+            | InvalidValueForAccessMode
             | InvalidSearchData
             | UnsupportedValue
             | UnsupportedCharactersInField

@@ -3,14 +3,15 @@
 //! world (towns, GP practices, pharmacies) every seed is built from.
 
 pub mod adapters;
+pub mod audit;
 pub mod config;
 pub mod error;
 pub mod fhir;
-#[cfg(feature = "identity")]
 pub mod identity;
 pub mod nhs_number;
 pub mod pipeline;
 pub mod ports;
+pub mod relationship;
 pub mod routes;
 pub mod synthetic;
 pub mod text;

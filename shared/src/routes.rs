@@ -16,6 +16,11 @@ pub struct Route {
     pub path: String,
     pub activity: String,
     pub access: Vec<String>,
+    /// Every call is audited with the patients it touched.
+    pub patient_data: bool,
+    /// A healthcare worker needs a legitimate relationship with the patient (or claims one).
+    #[serde(default)]
+    pub relationship: bool,
     pub writes: bool,
 }
 
@@ -61,7 +66,15 @@ pub fn find(method: &str, path: &str) -> RouteMatch {
     if allowed.is_empty() { RouteMatch::NotFound } else { RouteMatch::MethodNotAllowed(allowed) }
 }
 
+/// The activity of a public route (the token endpoint, the JWKS): no token is needed.
+pub const PUBLIC: &str = "none";
+
 impl Route {
+    /// Whether the route takes no token.
+    pub fn is_public(&self) -> bool {
+        self.activity == PUBLIC
+    }
+
     /// Matches the whole path against the template, capturing `{name}` segments.
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
         let mut params = Vec::new();
@@ -138,6 +151,11 @@ mod tests {
     #[test]
     fn every_route_names_an_activity_and_access_modes() {
         for r in all() {
+            assert!(["GET", "POST", "PATCH", "PUT", "DELETE"].contains(&r.method.as_str()));
+            if r.is_public() {
+                assert!(r.access.is_empty() && r.service == "cis", "{}: only CIS may be public", r.function);
+                continue;
+            }
             assert!(r.activity.starts_with('B') && r.activity.len() == 5, "{}", r.function);
             assert!(!r.access.is_empty(), "{}", r.function);
             for mode in &r.access {

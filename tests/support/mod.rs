@@ -3,6 +3,8 @@
 //! it, every service's reference data, and a small HTTP client for the local gateway.
 #![allow(dead_code)]
 
+pub mod identity;
+
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::BehaviorVersion;
@@ -18,7 +20,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use spine_shared::adapters::embedded::EmbeddedStore;
-use spine_shared::ports::RecordStore;
+use spine_shared::ports::{Queue, RecordStore};
 
 /// A fresh embedded store in a temporary directory (kept alive by the returned guard).
 pub fn embedded() -> (tempfile::TempDir, EmbeddedStore) {
@@ -96,11 +98,13 @@ pub async fn dynamo() -> Arc<dyn RecordStore> {
     Arc::new(spine_shared::adapters::aws::DynamoRecordStore::from_config(&config, table))
 }
 
-/// Seeds every service's reference data: the PDS reference patients and the Spine Directory's
-/// reference organisations (no synthetic population, no full directory).
+/// Seeds every service's reference data: the PDS reference patients, the Spine Directory's
+/// reference organisations and the CIS login accounts (no synthetic population, no full directory).
 pub async fn seed_reference(store: Arc<dyn RecordStore>) {
     spine_pds::seed::seed_reference(store.clone()).await.expect("reference patients load");
-    spine_sds::seed::seed_reference(store).await.expect("reference organisations load");
+    spine_sds::seed::seed_reference(store.clone()).await.expect("reference organisations load");
+    // The CIS login accounts, hashed with few iterations: tests need speed, not strength.
+    spine_cis::seed::seed(store.as_ref(), None, 1_000).await.expect("login accounts load");
 }
 
 /// A fresh v4 UUID for `X-Request-ID`.
@@ -140,19 +144,48 @@ pub fn assert_outcome(r: &Reply, status: u16, code: &str) {
     );
 }
 
-/// A small HTTP/1.1 client for the local gateway.
+/// A small HTTP/1.1 client for the local gateway. It sends `token` as a bearer token unless a
+/// request names its own `authorization` header (or `token` is `None`).
 pub struct Http {
     pub origin: String,
+    pub token: Option<String>,
+    /// The gateway's audit queue, when talking to a local gateway.
+    pub audit: Option<Arc<dyn Queue>>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
 impl Http {
+    /// A plain client: no token, no audit queue.
     pub fn new(origin: String) -> Self {
-        Http { origin, client: Client::builder(TokioExecutor::new()).build_http() }
+        Http { origin, token: None, audit: None, client: Client::builder(TokioExecutor::new()).build_http() }
+    }
+
+    /// A client of a local gateway: calls as Dr Amelia Hart (clinician) by default.
+    pub fn local(origin: String, audit: Arc<dyn Queue>) -> Self {
+        Http { token: Some(identity::token(&identity::clinician())), audit: Some(audit), ..Http::new(origin) }
+    }
+
+    /// The same gateway, calling as `who` (`None`: no token).
+    pub fn as_caller(&self, who: Option<&spine_shared::identity::Identity>) -> Http {
+        Http {
+            origin: self.origin.clone(),
+            token: who.map(identity::token),
+            audit: self.audit.clone(),
+            client: self.client.clone(),
+        }
+    }
+
+    /// The audit events queued since the last call.
+    pub async fn audit_events(&self) -> Vec<spine_shared::audit::AuditEvent> {
+        identity::drain_audit(self.audit.as_deref().expect("a local gateway's client")).await
     }
 
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
         let mut req = http::Request::builder().method(method).uri(format!("{}{path}", self.origin));
+        let own_auth = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if let (Some(token), false) = (&self.token, own_auth) {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -176,17 +209,22 @@ impl Http {
     }
 }
 
-/// Starts the local gateway over `store` on a free port.
-pub async fn gateway(store: Arc<dyn RecordStore>) -> Http {
-    Http::new(spine::start(store, "127.0.0.1:0").await.expect("the gateway starts"))
+/// Starts the local gateway over `store` on a free port, auditing onto `queue`.
+pub async fn gateway(store: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) -> Http {
+    spine_shared::config::ensure_audit_queue(queue.as_ref(), identity::AUDIT_QUEUE).await.expect("audit queue");
+    let origin = spine::start(identity::stores(store), identity::access(queue.clone()), "127.0.0.1:0")
+        .await
+        .expect("the gateway starts");
+    Http::local(origin, queue)
 }
 
-/// A gateway over a fresh embedded store with the reference patients.
+/// A gateway over a fresh embedded store with the reference patients; audit on its queue.
 pub async fn reference_gateway() -> (tempfile::TempDir, Http, Arc<dyn RecordStore>) {
     let (dir, store) = embedded();
     let records: Arc<dyn RecordStore> = Arc::new(store.records());
     seed_reference(records.clone()).await;
-    (dir, gateway(records.clone()).await, records)
+    let http = gateway(records.clone(), Arc::new(store.queues())).await;
+    (dir, http, records)
 }
 
 pub const PDS: &str = "/personal-demographics/FHIR/R4";

@@ -84,6 +84,14 @@ async fn every_create_example_creates_and_a_second_send_is_a_single_match() {
     let ctx = PdsContext::new(Arc::new(store.records()), "https://api.service.nhs.uk");
     let route = routes::by_function("pds-create-patient").unwrap();
     let handler = handler_for(&route.function, ctx).unwrap();
+    let queue = Arc::new(store.queues());
+    spine_shared::config::ensure_audit_queue(queue.as_ref(), "audit").await.unwrap();
+    let audit = spine_shared::audit::QueueAuditSink::new(queue, "audit");
+    let access = pipeline::Access::new(Arc::new(pipeline::AuthorizerContext), Arc::new(audit));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let clinician = serde_json::json!({"iss": "i", "aud": "a", "sub": "555021930100", "iat": now, "exp": now + 600,
+        "jti": "j", "access_mode": "healthcare-worker", "user_id": "555021930100", "role_profile_id": "555021935107",
+        "job_role": "R8000", "organisation": "Y12345"});
     let post = |body: &Value| {
         let mut headers = http::HeaderMap::new();
         headers.insert("x-request-id", uuid::Uuid::new_v4().to_string().parse().unwrap());
@@ -93,15 +101,16 @@ async fn every_create_example_creates_and_a_second_send_is_a_single_match() {
             path: route.path.clone(),
             headers,
             body: body.to_string().into(),
+            authorizer_claims: Some(clinician.to_string()),
             ..Default::default()
         }
     };
     for (file, body) in spec("PatientCreate") {
-        let first = pipeline::run(route, &handler, post(&body)).await;
+        let first = pipeline::run(route, &access, &handler, post(&body)).await;
         assert_eq!(first.status, 201, "{file}: {}", String::from_utf8_lossy(&first.body));
         let nhs = first.json()["id"].as_str().unwrap().to_owned();
         assert!(spine_shared::NhsNumber::parse(&nhs).is_ok());
-        let again = pipeline::run(route, &handler, post(&body)).await;
+        let again = pipeline::run(route, &access, &handler, post(&body)).await;
         assert_eq!(again.status, 200, "{file}");
         assert_eq!(again.json()["issue"][0]["details"]["coding"][0]["code"], "SINGLE_MATCH", "{file}");
         assert!(again.json()["issue"][0]["diagnostics"].as_str().unwrap().contains(&nhs), "{file}");

@@ -4,10 +4,11 @@
 //! why a caller is turned away (401 unauthenticated or 403 not allowed). [`tokens`] signs and
 //! verifies the tokens; [`policy`] decides whether an identity may call a route.
 //!
-//! Not wired into the request pipeline yet: the authorizer (API Gateway Lambda authorizer, and the
-//! same code in the local gateway) will call `TokenVerifier::verify` then `Policy::allows`.
+//! The pipeline (`pipeline::access`) authenticates every call to a protected route, then asks the
+//! policy; the API Gateway authorizer and the local gateway verify tokens with the same code.
 
 pub mod policy;
+#[cfg(feature = "tokens")]
 pub mod tokens;
 
 use std::borrow::Cow;
@@ -18,7 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::{ErrorCode, NhsNumber, SpineError};
 
 pub use policy::Policy;
+#[cfg(feature = "tokens")]
 pub use tokens::{Jwk, Jwks, TokenSigner, TokenVerifier, generate_p256_pkcs8_pem};
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECONDS: i64 = 30;
 
 /// The access modes of the NHS API platform, spelled as `shared/routes.json` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -25,8 +25,7 @@ use time::OffsetDateTime;
 use super::{Claims, Denial, Identity};
 use crate::{SpineError, SpineResult};
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-pub const LEEWAY_SECONDS: i64 = 30;
+pub use super::LEEWAY_SECONDS;
 /// Longer strings are refused before any parsing: our tokens are well under 2 KiB.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
@@ -172,6 +171,12 @@ impl TokenVerifier {
     /// The caller's identity if `token` is a well-formed ES256 token signed by a trusted key, from
     /// our issuer, for our audience, and current at `now`; otherwise a 401 [`Denial`].
     pub fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Identity, Denial> {
+        self.verify_claims(token, now)?.into_identity()
+    }
+
+    /// As [`TokenVerifier::verify`], returning the verified claims (which the API Gateway
+    /// authorizer passes on to the functions); they are checked to describe a complete identity.
+    pub fn verify_claims(&self, token: &str, now: OffsetDateTime) -> Result<Claims, Denial> {
         ensure_provider();
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Denial::unauthenticated("token is empty or too long"));
@@ -215,7 +220,8 @@ impl TokenVerifier {
         if claims.iat > claims.exp {
             return Err(Denial::unauthenticated("token expires before it was issued"));
         }
-        claims.into_identity()
+        claims.clone().into_identity()?;
+        Ok(claims)
     }
 }
 

@@ -27,7 +27,12 @@ pub async fn replay(store: &dyn RecordStore, function: &str, request: &ApiReques
     let (pk, sk) = key(function, request.request_id());
     let Some(item) = store.get(&pk, &sk).await? else { return Ok(None) };
     let stored: Stored = serde_json::from_slice(&item.data).map_err(SpineError::internal)?;
-    Ok(Some(ApiResponse { status: stored.status, headers: stored.headers, body: stored.body.into_bytes().into() }))
+    Ok(Some(ApiResponse {
+        status: stored.status,
+        headers: stored.headers,
+        body: stored.body.into_bytes().into(),
+        ..Default::default()
+    }))
 }
 
 /// The write that records `response` as the answer to this request; it fails (and with it the

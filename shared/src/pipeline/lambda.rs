@@ -7,7 +7,9 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use super::{ApiRequest, ApiResponse, Handler};
+use std::sync::Arc;
+
+use super::{Access, ApiRequest, ApiResponse, AuthorizerContext, Handler};
 use crate::routes::{self, Route};
 
 /// Converts an event into the pipeline's request. Path parameters come from the event when API
@@ -17,6 +19,7 @@ pub fn to_api_request(route: &Route, req: Request) -> ApiRequest {
     let event_params: Vec<(String, String)> =
         req.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let query = query_pairs(&req);
+    let authorizer_claims = authorizer_claims(&req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let path_params =
@@ -27,7 +30,29 @@ pub fn to_api_request(route: &Route, req: Request) -> ApiRequest {
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    ApiRequest { method: parts.method, path, path_params, query, headers: parts.headers, body, ids: None }
+    ApiRequest {
+        method: parts.method,
+        path,
+        path_params,
+        query,
+        headers: parts.headers,
+        body,
+        ids: None,
+        identity: None,
+        authorizer_claims,
+    }
+}
+
+/// `requestContext.authorizer.identity`: the claims our API Gateway authorizer verified.
+fn authorizer_claims(req: &Request) -> Option<String> {
+    let fields = match req.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV1(ctx) => &ctx.authorizer.fields,
+        #[cfg(feature = "lambda-watch")]
+        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => &ctx.authorizer.as_ref()?.fields,
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    };
+    fields.get("identity").and_then(|v| v.as_str()).map(str::to_owned)
 }
 
 /// Every (name, value) pair of the query, each once: the names in alphabetical order (API
@@ -53,25 +78,33 @@ pub fn to_lambda_response(r: ApiResponse) -> Response<Body> {
     builder.body(body).unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
-/// What every binary's `main` does: JSON logging, the record store from the environment (built
-/// once per cold start), the service's context and the function's handler, then the runtime loop.
-/// Each binary names its own handler type, so it links that handler's code and no other.
+/// What every binary's `main` does: JSON logging, the adapters from the environment (built once
+/// per cold start), the service's context and the function's handler, then the runtime loop. Each
+/// binary names its own handler type, so it links that handler's code and no other.
 pub async fn run<C, H: Handler + 'static>(
     function: &'static str,
     context: fn(std::sync::Arc<dyn crate::ports::RecordStore>, &str) -> C,
     handler: fn(C) -> H,
 ) -> Result<(), lambda_http::Error> {
     super::logging::init();
-    let store = crate::config::record_store_from_env().await?;
-    serve(function, handler(context(store, &crate::config::origin_from_env()))).await
+    let adapters = crate::config::adapters_from_env().await?;
+    let access = access_from_env(&adapters);
+    serve(function, access, handler(context(adapters.records, &crate::config::origin_from_env()))).await
+}
+
+/// A function's access: the identity the API Gateway authorizer verified, the embedded policy and
+/// the audit queue.
+pub fn access_from_env(adapters: &crate::config::Adapters) -> Access {
+    let audit = crate::audit::QueueAuditSink::new(adapters.queue.clone(), crate::config::audit_queue_from_env());
+    Access::new(Arc::new(AuthorizerContext), Arc::new(audit))
 }
 
 /// Runs one function's handler as a Lambda.
-pub async fn serve(function: &str, handler: impl Handler + 'static) -> Result<(), lambda_http::Error> {
+pub async fn serve(function: &str, access: Access, handler: impl Handler + 'static) -> Result<(), lambda_http::Error> {
     let route = routes::by_function(function).ok_or_else(|| format!("no route for function {function}"))?;
-    let handler = &handler;
+    let (handler, access) = (&handler, &access);
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-        let response = super::run(route, handler, to_api_request(route, req)).await;
+        let response = super::run(route, access, handler, to_api_request(route, req)).await;
         Ok::<_, Infallible>(to_lambda_response(response))
     }))
     .await

@@ -1,8 +1,12 @@
 //! The one request pipeline every HTTP handler goes through, in order: the request id
 //! (`X-Request-ID`, a UUID, required) and correlation id (optional), both echoed; the body limit;
-//! the handler; then the single mapping of `SpineError` to status + `OperationOutcome`. Each
+//! the caller's identity and the route's activity and access modes (401/403 `ACCESS_DENIED`); the
+//! handler; the audit event of the access (or refusal), which must be queued before the answer
+//! leaves; then the single mapping of `SpineError` to status + `OperationOutcome`. Each
 //! request runs in a tracing span carrying its ids, and is logged once, without patient data.
 
+pub mod access;
+mod audit;
 pub mod idempotency;
 #[cfg(feature = "lambda")]
 pub mod lambda;
@@ -15,6 +19,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tracing::Instrument;
 
+pub use access::{Access, Authenticator, AuthorizerContext};
 pub use request::{ApiRequest, Echo, RequestIds};
 pub use response::ApiResponse;
 
@@ -39,8 +44,15 @@ impl Handler for Box<dyn Handler> {
 }
 
 /// Runs a request through the pipeline for `route` and always produces a response.
-pub async fn run(route: &Route, handler: &dyn Handler, mut request: ApiRequest) -> ApiResponse {
+pub async fn run(route: &Route, access: &Access, handler: &dyn Handler, mut request: ApiRequest) -> ApiResponse {
     let started = Instant::now();
+    if route.is_public() && !request.headers.contains_key("x-request-id") {
+        // OAuth clients and JWKS fetchers do not send one: the token endpoint and the JWKS make
+        // their own (and echo it, for support calls).
+        if let Ok(v) = http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            request.headers.insert("x-request-id", v);
+        }
+    }
     let ids = match RequestIds::from_headers(&request.headers) {
         Ok(ids) => ids,
         Err((e, echo)) => {
@@ -52,20 +64,50 @@ pub async fn run(route: &Route, handler: &dyn Handler, mut request: ApiRequest) 
     let span = tracing::info_span!("request", request_id = %ids.request_id, correlation_id = ids.correlation_id.as_deref().unwrap_or(""), function = %route.function);
     request.ids = Some(ids.clone());
     async move {
-        let outcome = if request.body.len() > MAX_BODY_BYTES {
-            Err(SpineError::new(ErrorCode::PayloadTooLarge, format!("The request body exceeds {MAX_BODY_BYTES} bytes")))
+        let response = if request.body.len() > MAX_BODY_BYTES {
+            let why = format!("The request body exceeds {MAX_BODY_BYTES} bytes");
+            error_response(&SpineError::new(ErrorCode::PayloadTooLarge, why))
+        } else if route.is_public() {
+            respond(handler, &request).await
         } else {
-            handler.handle(&request).await
-        };
-        let response = match outcome {
-            Ok(r) => r,
-            Err(e) => error_response(&e),
+            protected(route, access, handler, request).await
         };
         tracing::info!(status = response.status, elapsed_us = started.elapsed().as_micros() as u64, "request handled");
         ids.apply(response)
     }
     .instrument(span)
     .await
+}
+
+async fn respond(handler: &dyn Handler, request: &ApiRequest) -> ApiResponse {
+    match handler.handle(request).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+/// A route that needs a token: who is calling, may they, the handler, then the audit trail. A
+/// refusal is audited like an access; an answer that cannot be audited is not given (503).
+async fn protected(route: &Route, access: &Access, handler: &dyn Handler, mut request: ApiRequest) -> ApiResponse {
+    let now = time::OffsetDateTime::now_utc();
+    let allowed = access
+        .authenticator
+        .authenticate(&request, now)
+        .and_then(|identity| access.policy.allows(&identity, route).map(|()| identity));
+    let (response, denial) = match allowed {
+        Ok(identity) => {
+            request.identity = Some(identity);
+            (respond(handler, &request).await, None)
+        }
+        Err(denial) => {
+            tracing::info!(reason = %denial, "caller refused");
+            (error_response(&denial.clone().into()), Some(denial))
+        }
+    };
+    match audit::record(route, access, &request, &response, denial.as_ref()).await {
+        Ok(()) => response,
+        Err(e) => error_response(&e),
+    }
 }
 
 /// The response of an error: its status and its OperationOutcome.

@@ -6,6 +6,7 @@ use http::HeaderMap;
 
 use super::response::ApiResponse;
 use crate::error::{ErrorCode, SpineError};
+use crate::identity::Identity;
 
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {
@@ -19,6 +20,11 @@ pub struct ApiRequest {
     pub body: Bytes,
     /// Set by the pipeline once the ids are valid.
     pub ids: Option<RequestIds>,
+    /// The verified caller, set by the pipeline before the handler runs (absent on public routes).
+    pub identity: Option<Identity>,
+    /// In a Lambda, what the API Gateway authorizer verified: the token's claims as JSON
+    /// (`requestContext.authorizer.identity`). Trusted because only API Gateway invokes the function.
+    pub authorizer_claims: Option<String>,
 }
 
 impl ApiRequest {
@@ -28,6 +34,11 @@ impl ApiRequest {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The verified caller. Handlers of routes that need a token run only after the pipeline set it.
+    pub fn caller(&self) -> Option<&Identity> {
+        self.identity.as_ref()
     }
 
     /// The validated `X-Request-ID`. Handlers run only after the pipeline set it.

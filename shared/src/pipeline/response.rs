@@ -4,13 +4,21 @@
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::NhsNumber;
+use crate::audit::Basis;
 use crate::fhir::FHIR_JSON;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The patients whose data the answer holds or the call changed: the pipeline audits one event
+    /// for each (a search, one per match). Never sent to the caller.
+    pub patients: Vec<NhsNumber>,
+    /// For routes that need a legitimate relationship: what it rested on, and the reason the
+    /// caller stated for a self-claimed or emergency one.
+    pub basis: Option<(Basis, Option<String>)>,
 }
 
 impl ApiResponse {
@@ -19,9 +27,10 @@ impl ApiResponse {
     pub fn fhir_json<T: Serialize>(status: u16, body: &T) -> Self {
         match serde_json::to_vec(body) {
             Ok(b) => {
-                ApiResponse { status, headers: vec![("content-type".into(), FHIR_JSON.into())], body: Bytes::from(b) }
+                let headers = vec![("content-type".into(), FHIR_JSON.into())];
+                ApiResponse { status, headers, body: Bytes::from(b), ..Default::default() }
             }
-            Err(_) => ApiResponse { status: 500, headers: Vec::new(), body: Bytes::new() },
+            Err(_) => ApiResponse { status: 500, ..Default::default() },
         }
     }
 
@@ -29,6 +38,12 @@ impl ApiResponse {
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// Names the patients the answer touched, for the audit trail.
+    pub fn with_patients(mut self, patients: impl IntoIterator<Item = NhsNumber>) -> Self {
+        self.patients.extend(patients);
         self
     }
 

@@ -58,6 +58,15 @@ pub trait Queue: Send + Sync {
 
     /// Makes a received message visible again after `visibility_secs` (0: now).
     async fn change_visibility(&self, queue: &str, receipt: &str, visibility_secs: u32) -> StoreResult<()>;
+
+    /// Deletes many received messages (SQS `DeleteMessageBatch`, ten at a time; one commit on the
+    /// embedded queue). A receipt of an already deleted message is not an error.
+    async fn delete_batch(&self, queue: &str, receipts: Vec<String>) -> StoreResult<()> {
+        for receipt in receipts {
+            self.delete(queue, &receipt).await?;
+        }
+        Ok(())
+    }
 }
 
 /// One turn of an event source mapping: receive a batch, hand it to the consumer, delete what it
@@ -80,10 +89,13 @@ where
     }
     let receipts: Vec<(String, String)> = batch.iter().map(|m| (m.message_id.clone(), m.receipt.clone())).collect();
     let outcome = consumer(batch).await;
-    for (id, receipt) in receipts {
-        if !outcome.failed_message_ids.contains(&id) {
-            queue.delete(name, &receipt).await?;
-        }
+    let handled: Vec<String> = receipts
+        .into_iter()
+        .filter(|(id, _)| !outcome.failed_message_ids.contains(id))
+        .map(|(_, receipt)| receipt)
+        .collect();
+    if !handled.is_empty() {
+        queue.delete_batch(name, handled).await?;
     }
     Ok(received)
 }

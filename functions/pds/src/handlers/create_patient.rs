@@ -205,7 +205,7 @@ impl Handler for CreatePatient {
             })
             .await?;
         match outcome {
-            WriteOutcome::Written => Ok(respond(nhs, &new_record(&patient, nhs))),
+            WriteOutcome::Written => Ok(respond(nhs, &new_record(&patient, nhs)).with_patients([nhs])),
             WriteOutcome::Contended => {
                 // The same person is being created by another request: the record it wrote (or
                 // is writing) is the duplicate; if it is not visible yet, ask for a retry.

@@ -1,6 +1,7 @@
 //! The PDS interactions, one handler each, over a shared context. `handler_for` maps a function
 //! (binary) name of the route table to its handler, for the Lambda binaries and the local gateway.
 
+mod access;
 mod create_patient;
 mod get_patient;
 mod related_people;

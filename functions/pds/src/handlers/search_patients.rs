@@ -1,5 +1,7 @@
 //! `GET /Patient?...`: a searchset Bundle of reduced patient resources with scores, best first;
-//! `TOO_MANY_MATCHES` as an HTTP 200 OperationOutcome.
+//! `TOO_MANY_MATCHES` as an HTTP 200 OperationOutcome. An application-restricted caller gets one
+//! unique match at most: `_max-results` must be 1 (else 403 `INVALID_VALUE`), and more than one
+//! match is `TOO_MANY_MATCHES`.
 
 use async_trait::async_trait;
 use spine_shared::fhir::{Bundle, BundleEntry, BundleSearch, Patient};
@@ -8,7 +10,7 @@ use spine_shared::{ErrorCode, SpineError, SpineResult};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::PdsContext;
+use super::{PdsContext, access};
 use crate::search::{self, Found, params};
 
 /// Extensions a search result leaves out (place of birth, pharmacies, communication, contact
@@ -41,7 +43,11 @@ pub struct SearchPatients(pub PdsContext);
 #[async_trait]
 impl Handler for SearchPatients {
     async fn handle(&self, req: &ApiRequest) -> SpineResult<ApiResponse> {
-        let request = params::parse(&req.query)?;
+        let mut request = params::parse(&req.query)?;
+        if access::application_restricted(req) {
+            access::single_result_for_applications(req)?;
+            request.max_results = 1;
+        }
         let matches = match search::run(&self.0.repo, &request).await? {
             Found::TooMany => {
                 return Err(SpineError::new(
@@ -51,6 +57,7 @@ impl Handler for SearchPatients {
             }
             Found::Matches(m) => m,
         };
+        let patients: Vec<_> = matches.iter().map(|(_, v)| v.nhs).collect();
         let entries = matches
             .into_iter()
             .map(|(score, v)| BundleEntry {
@@ -60,6 +67,6 @@ impl Handler for SearchPatients {
             })
             .collect();
         let timestamp = OffsetDateTime::now_utc().replace_nanosecond(0).ok().and_then(|t| t.format(&Rfc3339).ok());
-        Ok(ApiResponse::fhir_json(200, &Bundle::searchset(entries, timestamp)))
+        Ok(ApiResponse::fhir_json(200, &Bundle::searchset(entries, timestamp)).with_patients(patients))
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler, idempotency};
 use spine_shared::{ErrorCode, SpineError, SpineResult};
 
-use super::{PdsContext, assign_ids, media_type, nhs_from_path, patient_response};
+use super::{PdsContext, access, assign_ids, media_type, nhs_from_path, patient_response};
 use crate::model::{History, PatientRecord};
 use crate::repository::WriteOutcome;
 use crate::{patch, rules};
@@ -55,6 +55,7 @@ impl Handler for UpdatePatient {
     async fn handle(&self, req: &ApiRequest) -> SpineResult<ApiResponse> {
         let repo = &self.0.repo;
         let nhs = nhs_from_path(req)?;
+        access::own_record_only(req, nhs)?;
         if media_type(req) != PATCH_MEDIA_TYPE {
             return Err(SpineError::new(
                 ErrorCode::UnsupportedMediaType,
@@ -89,7 +90,7 @@ impl Handler for UpdatePatient {
         let response = patient_response(200, &served, version);
         let answer = idempotency::record(FUNCTION, req, &response);
         match repo.update(&current, &record, vec![answer]).await? {
-            WriteOutcome::Written => Ok(response),
+            WriteOutcome::Written => Ok(response.with_patients([current.nhs])),
             WriteOutcome::VersionConflict | WriteOutcome::Contended => Err(SpineError::new(
                 ErrorCode::ResourceVersionMismatch,
                 "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.",

@@ -18,6 +18,9 @@ pub enum JobRole {
     HealthProfessional,
     #[serde(rename = "R8008")]
     AdminClinicalSupport,
+    /// Reviews who accessed patients' records (the audit trail) and privacy alerts.
+    #[serde(rename = "R0001")]
+    PrivacyOfficer,
 }
 
 impl JobRole {
@@ -27,6 +30,7 @@ impl JobRole {
             JobRole::Nurse => "R8001",
             JobRole::HealthProfessional => "R8003",
             JobRole::AdminClinicalSupport => "R8008",
+            JobRole::PrivacyOfficer => "R0001",
         }
     }
 
@@ -36,6 +40,7 @@ impl JobRole {
             JobRole::Nurse => "Nurse Access Role",
             JobRole::HealthProfessional => "Health Professional Access Role",
             JobRole::AdminClinicalSupport => "Admin/Clinical Support Access Role",
+            JobRole::PrivacyOfficer => "Privacy Officer",
         }
     }
 }

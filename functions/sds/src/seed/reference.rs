@@ -118,7 +118,8 @@ pub fn organisations() -> Vec<Organisation> {
 }
 
 /// The fixed people: user id, prefix, given, family, and their role profiles (id, ODS code, job
-/// role). `555021935107` is the `NHSD-Session-URID` of the sample events.
+/// role). `555021935107` is the `NHSD-Session-URID` of the sample events; `555021935140` is
+/// Boar Lane's privacy officer, who reviews the audit trail.
 pub fn people() -> Vec<(Person, Vec<RoleProfile>)> {
     let person = |id: &str, prefix: Option<&str>, given: &str, family: &str| Person {
         user_id: id.into(),
@@ -152,6 +153,10 @@ pub fn people() -> Vec<(Person, Vec<RoleProfile>)> {
         (
             person("555021930103", None, "Imran", "Qureshi"),
             vec![role("555021935131", "555021930103", JANE_PHARMACY, JobRole::HealthProfessional)],
+        ),
+        (
+            person("555021930104", None, "Nadia", "Brennan"),
+            vec![role("555021935140", "555021930104", JANE_GP, JobRole::PrivacyOfficer)],
         ),
     ]
 }

@@ -39,11 +39,14 @@ const FAMILY: [&str; 24] = [
 ];
 
 /// The activities (B-codes) granted explicitly to a role profile of this job role: B0820 (view
-/// demographics) to all, B0825 (amend demographics, which includes B0820) to all but health
-/// professionals. The national RBAC baseline is not public; these grants are ours.
+/// demographics) to all clinical and administrative roles, B0825 (amend demographics, which
+/// includes B0820) to all of those but health professionals; a privacy officer holds B8001
+/// (review the audit trail) and no access to records. The national RBAC baseline is not public;
+/// these grants are ours.
 pub fn activities(role: JobRole) -> Vec<String> {
     let codes: &[&str] = match role {
         JobRole::HealthProfessional => &["B0820"],
+        JobRole::PrivacyOfficer => &["B8001"],
         _ => &["B0820", "B0825"],
     };
     codes.iter().map(|c| c.to_string()).collect()

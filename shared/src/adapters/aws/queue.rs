@@ -146,6 +146,35 @@ impl Queue for SqsQueue {
         Ok(())
     }
 
+    async fn delete_batch(&self, queue: &str, receipts: Vec<String>) -> StoreResult<()> {
+        let url = self.url(queue).await?;
+        for chunk in receipts.chunks(MAX_BATCH) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(r)
+                        .build()
+                        .map_err(backend)
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let out = self
+                .client
+                .delete_message_batch()
+                .queue_url(&url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(backend)?;
+            if let Some(failed) = out.failed().first() {
+                return Err(StoreError::Backend(format!("delete failed: {}", failed.code())));
+            }
+        }
+        Ok(())
+    }
+
     async fn change_visibility(&self, queue: &str, receipt: &str, visibility_secs: u32) -> StoreResult<()> {
         self.client
             .change_message_visibility()

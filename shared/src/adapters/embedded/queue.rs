@@ -87,9 +87,21 @@ impl EmbeddedQueue {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        self.write_with(redb::Durability::Immediate, f).await
+    }
+
+    /// A write of the given durability. Receives commit without `fsync`: a crash forgets that a
+    /// message was received, so it is delivered again sooner — which at-least-once delivery allows
+    /// — while sends and deletes are durable before they return.
+    async fn write_with<T: Send + 'static>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            let txn = db.begin_write().map_err(backend)?;
+            let mut txn = db.begin_write().map_err(backend)?;
+            txn.set_durability(durability).map_err(backend)?;
             let out = f(&txn)?;
             txn.commit().map_err(backend)?;
             Ok(out)
@@ -160,7 +172,7 @@ impl Queue for EmbeddedQueue {
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>> {
         let queue = queue.to_owned();
         let max = max.clamp(1, MAX_BATCH);
-        self.write(move |txn| {
+        self.write_with(redb::Durability::None, move |txn| {
             let dead_letter = spec_of(txn, &queue)?;
             let now = now_ms();
             let mut out = Vec::new();
@@ -218,6 +230,19 @@ impl Queue for EmbeddedQueue {
         self.write(move |txn| {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
             messages.remove((queue.as_str(), seq)).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_batch(&self, queue: &str, receipts: Vec<String>) -> StoreResult<()> {
+        let seqs = receipts.iter().map(|r| parse_receipt(r).map(|(seq, _)| seq)).collect::<StoreResult<Vec<_>>>()?;
+        let queue = queue.to_owned();
+        self.write(move |txn| {
+            let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
+            for seq in seqs {
+                messages.remove((queue.as_str(), seq)).map_err(backend)?;
+            }
             Ok(())
         })
         .await

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Access benchmark (issue 3): what identity and audit cost.
+#  1. Token verification per request (ES256 + claims + policy), one core: examples/token_verify.rs.
+#  2. PDS read throughput in the same run, same machine, same population: the walking skeleton
+#     (commit $SPINE_BENCH_BASELINE, no tokens, no audit) against this tree (bearer token verified
+#     in-process, policy, one audit event per read group-committed onto the embedded queue, and the
+#     audit writer consuming it into the audit store in the same process).
+#   bench/access.sh [patients]     default 100000
+# Environment: SPINE_BENCH_DURATION (s, default 20), SPINE_BENCH_CONNECTIONS (32),
+# SPINE_BENCH_BASELINE (default 40c3d93: the last commit before identity).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+N=${1:-100000}
+DURATION=${SPINE_BENCH_DURATION:-20}
+CONNECTIONS=${SPINE_BENCH_CONNECTIONS:-32}
+BASELINE=${SPINE_BENCH_BASELINE:-40c3d93}
+DATA=bench/.data/access
+BASE_SRC=bench/.baseline-src
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+cargo build --release --bin spine --example token_verify
+if [ ! -x target/bench-baseline/release/spine ] || [ "$(cat target/bench-baseline/REV 2>/dev/null)" != "$BASELINE" ]; then
+  rm -rf "$BASE_SRC"; git worktree prune
+  git worktree add --detach "$BASE_SRC" "$BASELINE" >/dev/null
+  (cd "$BASE_SRC" && cargo build --release --bin spine --target-dir ../../target/bench-baseline)
+  echo "$BASELINE" > target/bench-baseline/REV
+  git worktree remove --force "$BASE_SRC"
+fi
+
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+target/release/examples/token_verify 20000
+
+paths=$(mktemp)
+target/release/spine sample --patients "$N" --count 20000 --kind read >"$paths"
+
+# run <label> <binary> <token or empty>
+run() {
+  local label=$1 bin=$2 dir="$DATA/$1" port log out line
+  rm -rf "$dir"; port=$(free_port); log=$(mktemp)
+  RUST_LOG=warn "$bin" --port "$port" --data-dir "$dir" --patients "$N" >"$log" 2>&1 &
+  PID=$!
+  until grep -q "listening on" "$log"; do kill -0 "$PID" 2>/dev/null || { cat "$log"; exit 1; }; sleep 0.2; done
+  local token=""
+  if [ "$3" = token ]; then
+    token=$(target/release/spine token --data-dir "$dir" --origin "http://127.0.0.1:$port" --user 555021930100 --role 555021935107)
+  fi
+  SPINE_BENCH_TOKEN=$token SPINE_BENCH_PATHS=$paths wrk -t1 -c"$CONNECTIONS" -d3s -s bench/paths.lua "http://127.0.0.1:$port" >/dev/null
+  out=$(SPINE_BENCH_TOKEN=$token SPINE_BENCH_PATHS=$paths wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/paths.lua "http://127.0.0.1:$port")
+  line=$(grep '^RESULT' <<<"$out")
+  printf '%-22s %s\n' "$label" "$line"
+  sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line" >"$DATA/$label.rps"
+  sleep 2  # let the audit writer drain
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+  echo "                       server peak RSS $((rss / 1024)) MiB"
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  rm -f "$log"
+}
+
+mkdir -p "$DATA"
+echo "PDS read, $N patients, wrk 1 thread, $CONNECTIONS connections, ${DURATION} s:"
+run skeleton target/bench-baseline/release/spine none
+run with-auth-and-audit target/release/spine token
+base=$(cat "$DATA/skeleton.rps"); auth=$(cat "$DATA/with-auth-and-audit.rps")
+python3 -c "b=$base; a=$auth; print(f'with auth + audit: {a/b*100:.1f}% of the skeleton ({(1-a/b)*100:+.1f}% cost; target: within 15%)')"
+rm -f "$paths"
