@@ -2,9 +2,11 @@
 # Access benchmark (issue 3): what identity and audit cost.
 #  1. Token verification per request (ES256 + claims + policy), one core: examples/token_verify.rs.
 #  2. PDS read throughput in the same run, same machine, same population: the walking skeleton
-#     (commit $SPINE_BENCH_BASELINE, no tokens, no audit) against this tree (bearer token verified
-#     in-process, policy, one audit event per read group-committed onto the embedded queue, and the
-#     audit writer consuming it into the audit store in the same process).
+#     (commit $SPINE_BENCH_BASELINE, no tokens, no audit) against this tree: bearer token verified
+#     in-process (remembered per token, as API Gateway caches its authorizer), policy, one audit
+#     event per read group-committed onto the embedded queue before the answer — first with the
+#     audit writer off (the request path, as in AWS where the writer is its own Lambda), then with
+#     the writer consuming the queue in the same process on the same 2 cores.
 #   bench/access.sh [patients]     default 100000
 # Environment: SPINE_BENCH_DURATION (s, default 20), SPINE_BENCH_CONNECTIONS (32),
 # SPINE_BENCH_BASELINE (default 40c3d93: the last commit before identity).
@@ -39,11 +41,11 @@ target/release/examples/token_verify 20000
 paths=$(mktemp)
 target/release/spine sample --patients "$N" --count 20000 --kind read >"$paths"
 
-# run <label> <binary> <token or empty>
+# run <label> <binary> <token|none> [audit writer on|off]
 run() {
   local label=$1 bin=$2 dir="$DATA/$1" port log out line
   rm -rf "$dir"; port=$(free_port); log=$(mktemp)
-  RUST_LOG=warn "$bin" --port "$port" --data-dir "$dir" --patients "$N" >"$log" 2>&1 &
+  SPINE_AUDIT_WRITER=${4:-on} RUST_LOG=warn "$bin" --port "$port" --data-dir "$dir" --patients "$N" >"$log" 2>&1 &
   PID=$!
   until grep -q "listening on" "$log"; do kill -0 "$PID" 2>/dev/null || { cat "$log"; exit 1; }; sleep 0.2; done
   local token=""
@@ -65,7 +67,11 @@ run() {
 mkdir -p "$DATA"
 echo "PDS read, $N patients, wrk 1 thread, $CONNECTIONS connections, ${DURATION} s:"
 run skeleton target/bench-baseline/release/spine none
-run with-auth-and-audit target/release/spine token
-base=$(cat "$DATA/skeleton.rps"); auth=$(cat "$DATA/with-auth-and-audit.rps")
-python3 -c "b=$base; a=$auth; print(f'with auth + audit: {a/b*100:.1f}% of the skeleton ({(1-a/b)*100:+.1f}% cost; target: within 15%)')"
+run auth-audit-queued target/release/spine token off
+run auth-audit-written target/release/spine token on
+base=$(cat "$DATA/skeleton.rps")
+for label in auth-audit-queued auth-audit-written; do
+  v=$(cat "$DATA/$label.rps")
+  python3 -c "b=$base; a=$v; print(f'$label: {a/b*100:.1f}% of the skeleton ({(1-a/b)*100:.1f}% lower; target: within 15%)')"
+done
 rm -f "$paths"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PDS benchmark: starts the local Spine (release build) seeded with each population size, then
 # drives PDS read (GET /Patient/{id}) and search (GET /Patient?family&given&birthdate) from wrk in
-# a second process, printing seeding time, throughput and p50/p99 latency.
+# a second process, printing seeding time, throughput and p50/p99 latency. Requests carry a
+# clinician's bearer token; every read and search is authorized and audited as in production.
 #   bench/run.sh                 sizes 100000 and 1000000, 20 s per load
 #   bench/run.sh 100000          one size
 # Environment: SPINE_BENCH_DURATION (seconds, default 20), SPINE_BENCH_CONNECTIONS (default 32),
@@ -41,6 +42,9 @@ for N in "${SIZES[@]}"; do
     sleep 0.2
   done
   seed=$(grep -o 'Seeded [0-9]* patients in [0-9.]* s' "$log" | awk '{print $5}')
+  # Every route needs a token: Dr Amelia Hart's, minted with the data directory's key.
+  export SPINE_BENCH_TOKEN
+  SPINE_BENCH_TOKEN=$("$BIN" token --data-dir "$dir" --origin "http://127.0.0.1:$port" --user 555021930100 --role 555021935107)
   for kind in read search; do
     paths=$(mktemp)
     "$BIN" sample --patients "$N" --count 20000 --kind "$kind" >"$paths"

@@ -60,21 +60,7 @@ async fn the_embedded_blob_store_keeps_the_contract() {
 
 #[tokio::test]
 async fn the_s3_blob_store_keeps_the_contract() {
-    let config = support::aws_config();
-    let bucket = support::unique("spine-blobs");
-    let blobs = spine_shared::adapters::aws::S3BlobStore::from_config(&config, &bucket);
-    blobs
-        .client()
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("moto creates the bucket");
+    let blobs = spine_shared::testing::s3_blob_store().await;
     contract(&blobs).await;
     // A presigned URL fetches the object with a plain HTTP client and no credentials.
     let url = blobs.presign_get("messages/3/chunk-1", 60).await.unwrap().expect("S3 presigns");

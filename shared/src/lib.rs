@@ -14,6 +14,8 @@ pub mod ports;
 pub mod relationship;
 pub mod routes;
 pub mod synthetic;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 
 pub use error::{ErrorCode, SpineError, SpineResult};

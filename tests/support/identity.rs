@@ -103,7 +103,7 @@ pub fn access(queue: Arc<dyn Queue>) -> Access {
 }
 
 pub fn access_with(audit: Arc<dyn AuditSink>) -> Access {
-    Access::new(Arc::new(BearerToken(verifier())), audit)
+    Access::new(Arc::new(BearerToken::new(verifier())), audit)
 }
 
 /// Every audit event queued so far (and consumes them).

@@ -7,96 +7,15 @@ pub mod identity;
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::BehaviorVersion;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType,
-};
-use aws_types::SdkConfig;
-use aws_types::region::Region;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use spine_shared::adapters::embedded::EmbeddedStore;
 use spine_shared::ports::{Queue, RecordStore};
 
-/// A fresh embedded store in a temporary directory (kept alive by the returned guard).
-pub fn embedded() -> (tempfile::TempDir, EmbeddedStore) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let store = EmbeddedStore::open(dir.path()).expect("embedded store opens");
-    (dir, store)
-}
-
-/// The moto server started by `scripts/test.sh`. The AWS side of every contract is required.
-pub fn moto_url() -> String {
-    std::env::var("SPINE_TEST_MOTO_URL").expect(
-        "SPINE_TEST_MOTO_URL is not set: the AWS adapter tests need moto on loopback. Run scripts/test.sh, \
-         or start one with scripts/moto.sh start and export SPINE_TEST_MOTO_URL",
-    )
-}
-
-/// SDK configuration pointing at moto with dummy credentials.
-pub fn aws_config() -> SdkConfig {
-    let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "spine-tests");
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-2"))
-        .endpoint_url(moto_url())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
-        .http_client(spine_shared::adapters::aws::http_client())
-        .build()
-}
-
-/// A unique name for a test's own table, queue or bucket.
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-/// Creates the Spine table (as the CDK stack defines it) on moto and returns its name.
-pub async fn create_table(config: &SdkConfig) -> String {
-    let client = aws_sdk_dynamodb::Client::new(config);
-    let name = unique("spine");
-    let attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    let gsi = |n: &str| {
-        GlobalSecondaryIndex::builder()
-            .index_name(n)
-            .key_schema(key(&format!("{n}pk"), KeyType::Hash))
-            .key_schema(key(&format!("{n}sk"), KeyType::Range))
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .attribute_definitions(attr("gsi1pk"))
-        .attribute_definitions(attr("gsi1sk"))
-        .attribute_definitions(attr("gsi2pk"))
-        .attribute_definitions(attr("gsi2sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(gsi("gsi1"))
-        .global_secondary_indexes(gsi("gsi2"))
-        .send()
-        .await
-        .expect("moto creates the table");
-    name
-}
-
-/// A DynamoDB record store on a fresh table on moto.
-pub async fn dynamo() -> Arc<dyn RecordStore> {
-    let config = aws_config();
-    let table = create_table(&config).await;
-    Arc::new(spine_shared::adapters::aws::DynamoRecordStore::from_config(&config, table))
-}
+#[allow(unused_imports)]
+pub use spine_shared::testing::{aws_config, create_table, dynamo, embedded, moto_url, unique};
 
 /// Seeds every service's reference data: the PDS reference patients, the Spine Directory's
 /// reference organisations and the CIS login accounts (no synthetic population, no full directory).

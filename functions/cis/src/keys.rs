@@ -38,18 +38,7 @@ pub fn jwk_of(key: &PublicKey) -> Jwk {
 /// The P-256 public key a JWK describes, if it is an EC P-256 signing key with valid coordinates
 /// (a point on the curve). Keys for other algorithms or uses are `None`.
 pub fn public_key_of(jwk: &Jwk) -> Option<PublicKey> {
-    let usable = jwk.kty == "EC"
-        && jwk.crv == "P-256"
-        && jwk.alg.as_deref().is_none_or(|a| a == "ES256")
-        && jwk.use_.as_deref().is_none_or(|u| u == "sig");
-    if !usable {
-        return None;
-    }
-    let (x, y) = (URL_SAFE_NO_PAD.decode(&jwk.x).ok()?, URL_SAFE_NO_PAD.decode(&jwk.y).ok()?);
-    if x.len() != 32 || y.len() != 32 {
-        return None;
-    }
-    PublicKey::from_sec1_bytes(&[&[0x04][..], &x, &y].concat()).ok()
+    PublicKey::from_sec1_bytes(&spine_shared::identity::tokens::es256_point(jwk)?).ok()
 }
 
 /// The public JWK of a PKCS#8 PEM P-256 private key.

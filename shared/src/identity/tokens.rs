@@ -225,11 +225,19 @@ impl TokenVerifier {
     }
 }
 
-/// The uncompressed SEC1 point of a usable ES256 JWK.
+/// The uncompressed SEC1 point of a usable ES256 JWK with a `kid`.
 fn sec1_point(jwk: &Jwk) -> Option<Vec<u8>> {
+    if jwk.kid.is_empty() {
+        return None;
+    }
+    es256_point(jwk)
+}
+
+/// The uncompressed SEC1 point of an EC P-256 signing JWK (ES256 or no `alg`, `sig` or no `use`)
+/// whose coordinates are a point on the curve.
+pub fn es256_point(jwk: &Jwk) -> Option<Vec<u8>> {
     let usable = jwk.kty == "EC"
         && jwk.crv == "P-256"
-        && !jwk.kid.is_empty()
         && jwk.alg.as_deref().is_none_or(|a| a == "ES256")
         && jwk.use_.as_deref().is_none_or(|u| u == "sig");
     if !usable {
