@@ -14,27 +14,6 @@ pub fn origin_from_env() -> String {
     std::env::var("SPINE_BASE_URL").unwrap_or_else(|_| DEFAULT_ORIGIN.to_owned())
 }
 
-/// The record store the environment names.
-pub async fn record_store_from_env() -> Result<Arc<dyn RecordStore>, String> {
-    let kind = std::env::var("SPINE_STORE").unwrap_or_else(|_| "aws".into());
-    match kind.as_str() {
-        #[cfg(feature = "aws")]
-        "aws" => {
-            let table = std::env::var("SPINE_TABLE_NAME").map_err(|_| "SPINE_TABLE_NAME is not set".to_owned())?;
-            let config = crate::adapters::aws::config_from_env()?;
-            Ok(Arc::new(crate::adapters::aws::DynamoRecordStore::from_config(&config, table)))
-        }
-        #[cfg(feature = "embedded")]
-        "embedded" => {
-            let dir = std::env::var("SPINE_DATA_DIR").unwrap_or_else(|_| ".spine-data".into());
-            let store = crate::adapters::embedded::EmbeddedStore::open(std::path::Path::new(&dir))
-                .map_err(|e| e.to_string())?;
-            Ok(Arc::new(store.records()))
-        }
-        other => Err(format!("SPINE_STORE={other} is not available in this build")),
-    }
-}
-
 /// The adapters a function needs: the record store and the queue (audit events and other
 /// asynchronous work), from one embedded database or the AWS clients of one configuration.
 #[derive(Clone)]
@@ -48,7 +27,7 @@ pub fn audit_queue_from_env() -> String {
     std::env::var("SPINE_AUDIT_QUEUE").unwrap_or_else(|_| crate::audit::AUDIT_QUEUE.to_owned())
 }
 
-/// The adapters the environment names (see [`record_store_from_env`]).
+/// The adapters the environment names.
 pub async fn adapters_from_env() -> Result<Adapters, String> {
     let kind = std::env::var("SPINE_STORE").unwrap_or_else(|_| "aws".into());
     match kind.as_str() {
