@@ -17,6 +17,7 @@ use crate::audit::Basis;
 use crate::identity::Principal;
 use crate::pipeline::ApiRequest;
 use crate::ports::{Item, RecordStore};
+use crate::routes::Route;
 use crate::{ErrorCode, NhsNumber, SpineError, SpineResult};
 
 /// `self-claimed` or `emergency`.
@@ -64,15 +65,20 @@ pub async fn open_episode(store: &dyn RecordStore, nhs: NhsNumber, ods: &str) ->
     Ok(episode.is_open(OffsetDateTime::now_utc()).then_some(episode))
 }
 
-/// On what the caller may see the patient: `None` for callers who need no relationship (patients,
-/// applications), the basis for a healthcare worker, or 403 `ACCESS_DENIED` when there is none
-/// and none is claimed. A malformed claim is 400 `INVALID_VALUE`.
+/// On what the caller may see the patient: `None` where the route table does not ask for a
+/// relationship, and for callers who need none (patients, applications); the basis for a
+/// healthcare worker; or 403 `ACCESS_DENIED` when there is none and none is claimed. A malformed
+/// claim is 400 `INVALID_VALUE`.
 pub async fn establish(
     store: &dyn RecordStore,
+    route: &Route,
     request: &ApiRequest,
     nhs: NhsNumber,
     registered_practice: Option<&str>,
 ) -> SpineResult<Option<(Basis, Option<String>)>> {
+    if !route.relationship {
+        return Ok(None);
+    }
     let Some(Principal::HealthcareWorker(worker)) = request.caller().map(|c| &c.principal) else {
         return Ok(None);
     };
@@ -118,4 +124,27 @@ fn claimed(request: &ApiRequest) -> SpineResult<Option<(Basis, String)>> {
         ));
     }
     Ok(Some((basis, reason.to_owned())))
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use super::*;
+    use crate::identity::fixtures;
+    use crate::routes;
+
+    #[tokio::test]
+    async fn the_route_table_decides_whether_a_relationship_is_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap().records();
+        let request = ApiRequest { identity: Some(fixtures::worker("R8000", &[])), ..Default::default() };
+        let nhs = NhsNumber::parse("9000000017").unwrap();
+        let mut route = routes::by_function("pds-get-related-people").unwrap().clone();
+        assert!(route.relationship);
+        let refused = establish(&store, &route, &request, nhs, Some("Y99999")).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Forbidden);
+        let basis = establish(&store, &route, &request, nhs, Some("Y12345")).await.unwrap();
+        assert_eq!(basis.map(|(b, _)| b), Some(Basis::RegisteredPractice));
+        route.relationship = false;
+        assert_eq!(establish(&store, &route, &request, nhs, Some("Y99999")).await.unwrap(), None);
+    }
 }

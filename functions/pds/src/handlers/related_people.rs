@@ -1,14 +1,16 @@
 //! `GET /Patient/{id}/RelatedPerson`: the patient's related people as a searchset Bundle. A
 //! restricted patient's are never shown (an empty Bundle); a patient with none gets 404
 //! `RESOURCE_NOT_FOUND`, as the specification says. A patient may see only their own; a healthcare
-//! worker needs a legitimate relationship with the patient (`shared/src/relationship.rs`): the
-//! route table asks for one here, where PDS itself does not (see the README's decisions).
+//! worker needs a legitimate relationship with the patient (`shared/src/relationship.rs`) where
+//! the route table asks for one, as it does here, where PDS itself does not (see the README).
 
 use async_trait::async_trait;
 use serde_json::Value;
 use spine_shared::fhir::{Bundle, BundleEntry};
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler};
-use spine_shared::{ErrorCode, SpineError, SpineResult, relationship};
+use spine_shared::{ErrorCode, SpineError, SpineResult, relationship, routes};
+
+const FUNCTION: &str = "pds-get-related-people";
 
 use super::{PdsContext, access, nhs_from_path};
 
@@ -21,7 +23,8 @@ impl Handler for GetRelatedPeople {
         access::own_record_only(req, nhs)?;
         let v = self.0.repo.live(nhs).await?;
         let practice = v.record.patient.general_practitioner.first().map(|gp| gp.identifier.value.as_str());
-        let basis = relationship::establish(self.0.repo.store(), req, v.nhs, practice).await?;
+        let route = routes::by_function(FUNCTION).ok_or_else(|| SpineError::internal("no route for RelatedPerson"))?;
+        let basis = relationship::establish(self.0.repo.store(), route, req, v.nhs, practice).await?;
         let respond = |r: ApiResponse| ApiResponse { basis: basis.clone(), ..r.with_patients([v.nhs]) };
         if v.record.patient.is_restricted() {
             return Ok(respond(ApiResponse::fhir_json(200, &Bundle::<Value>::searchset(Vec::new(), None))));
