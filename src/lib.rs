@@ -2,6 +2,7 @@
 //! registry, so the binary and the end-to-end tests start the very same server.
 
 pub mod gateway;
+pub mod local_audit;
 pub mod local_identity;
 pub mod services;
 

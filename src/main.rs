@@ -4,19 +4,20 @@
 //! ready-made tokens for the seeded test users. `spine token` mints one; `spine sample` prints
 //! requests for load generators.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use spine::{gateway, local_identity, services};
+use spine::{gateway, local_audit, local_identity, services};
 use spine_pds::seed;
 use spine_shared::adapters::embedded::EmbeddedStore;
-use spine_shared::audit::BatchingAuditSink;
 use spine_shared::identity::{Jwks, TokenVerifier};
 use spine_shared::pipeline::Access;
 use spine_shared::pipeline::access::BearerToken;
-use spine_shared::ports::Queue;
 use spine_shared::ports::RecordStore;
 
 #[derive(Parser)]
@@ -165,33 +166,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     local_identity::seed(records.as_ref(), &args.data_dir, spine_cis::passcode::DEFAULT_ITERATIONS).await?;
     let tokens = local_identity::seeded_tokens(&signer, &names.audience);
 
-    // Audit: events group-committed onto the audit queue, consumed in-process (as Lambda's event
-    // source mapping would) into the audit store, a database of its own like the audit table.
-    // The queues live in a database of their own: the audit writer's receives and deletes never
-    // wait on (nor hold up) the records' writes, and a commit there flushes only queue pages.
-    let queue_dir = args.data_dir.join("queues");
-    let queue_store =
-        EmbeddedStore::open(&queue_dir).map_err(|e| format!("cannot open {}: {e}", queue_dir.display()))?;
-    let queue: Arc<dyn Queue> = Arc::new(queue_store.queues());
-    let audit_queue = spine_shared::config::audit_queue_from_env();
-    spine_shared::config::ensure_audit_queue(queue.as_ref(), &audit_queue).await.map_err(|e| e.to_string())?;
-    let audit_dir = args.data_dir.join("audit");
-    let audit_store =
-        EmbeddedStore::open(&audit_dir).map_err(|e| format!("cannot open {}: {e}", audit_dir.display()))?;
-    let audit_records: Arc<dyn RecordStore> = Arc::new(audit_store.records());
-    // SPINE_AUDIT_WRITER=off leaves the events on the queue (for a writer run elsewhere, as in AWS
-    // where it is its own Lambda; the benchmark measures the request path so); they are written
-    // when the Spine next starts with the writer on.
-    if std::env::var("SPINE_AUDIT_WRITER").map_or(true, |v| v != "off") {
-        let writer = spine_audit::AuditWriter::new(audit_records.clone(), Arc::new(audit_store.blobs()));
-        tokio::spawn(spine_audit::run_local(queue.clone(), audit_queue.clone(), Arc::new(writer)));
-    }
+    // Audit: events appended to the local audit journal before each answer, written into the
+    // audit store in-process. SPINE_AUDIT_WRITER=off leaves them in the journal (the benchmark
+    // measures the request path so, as in AWS where the writer is its own Lambda); they are
+    // written when the Spine next starts with the writer on.
+    let writer_on = std::env::var("SPINE_AUDIT_WRITER").map_or(true, |v| v != "off");
+    let audit = local_audit::open(&args.data_dir, local_audit::flush_from_env()?, writer_on)?;
+    let audit_records = audit.store.clone();
 
     let verifier = TokenVerifier::new(&names.issuer, &names.audience, &Jwks::from_signer(&signer));
-    let access = Access::new(
-        Arc::new(BearerToken::new(verifier)),
-        Arc::new(BatchingAuditSink::start(queue.clone(), audit_queue.clone())),
-    );
+    let access = Access::new(Arc::new(BearerToken::new(verifier)), audit.sink.clone());
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));

@@ -124,3 +124,45 @@ async fn the_privacy_officer_finds_every_access_and_the_alerts() {
     // Nobody else may look.
     assert_outcome(&http.get("/audit/FHIR/R4/AuditEvent?patient=9000000009").await, 403, "ACCESS_DENIED");
 }
+
+/// The local Spine's own audit wiring (`spine::local_audit`): the journal before the answer, the
+/// writer in-process, the privacy officer's search over what it stored; for both flush policies.
+async fn the_local_audit_trail_reaches_the_privacy_officer(flush: spine_shared::audit::journal::Flush) {
+    let (dir, store) = support::embedded();
+    let records: std::sync::Arc<dyn spine_shared::ports::RecordStore> = std::sync::Arc::new(store.records());
+    support::seed_reference(records.clone()).await;
+    let audit = spine::local_audit::open(&dir.path().join("local"), flush, true).expect("local audit opens");
+    let stores = spine::Stores { audit: audit.store.clone(), ..who::stores(records) };
+    let origin = spine::start(stores, who::access_with(audit.sink.clone()), "127.0.0.1:0").await.unwrap();
+    let http = support::Http::new(origin).as_caller(Some(&who::clinician()));
+    assert_eq!(http.get(&format!("{PDS}/Patient/9000000009")).await.status, 200);
+    assert_eq!(http.as_caller(None).get(&format!("{PDS}/Patient/9000000017")).await.status, 401);
+
+    let officer = http.as_caller(Some(&who::worker("555021930104", "555021935140", "R0001", "Y12345", &[])));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for (patient, outcome) in [("9000000009", "0"), ("9000000017", "4")] {
+        loop {
+            let r = officer.get(&format!("/audit/FHIR/R4/AuditEvent?patient={patient}")).await;
+            assert_eq!(r.status, 200, "{:#}", r.body);
+            if let Some(entries) = r.body["entry"].as_array().filter(|e| !e.is_empty()) {
+                assert_eq!(entries.len(), 1, "{:#}", r.body);
+                assert_eq!(entries[0]["resource"]["outcome"], outcome, "{:#}", r.body);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the writer stores the journal's events");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    // The journal's files hold the events until the writer has passed them.
+    assert!(dir.path().join("local/audit-journal/checkpoint").exists());
+}
+
+#[tokio::test]
+async fn the_local_audit_trail_with_the_default_flush() {
+    the_local_audit_trail_reaches_the_privacy_officer(spine_shared::audit::journal::Flush::DEFAULT).await;
+}
+
+#[tokio::test]
+async fn the_local_audit_trail_flushing_each_append() {
+    the_local_audit_trail_reaches_the_privacy_officer(spine_shared::audit::journal::Flush::EachAppend).await;
+}

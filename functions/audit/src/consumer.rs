@@ -1,5 +1,6 @@
-//! The in-process consumer of the audit queue that the local Spine runs, as Lambda's SQS event
-//! source mapping runs the `audit-writer` function in AWS: receive a batch, hand it to the
+//! A consumer of the audit queue in-process (the writer benchmark, tests), as Lambda's SQS event
+//! source mapping runs the `audit-writer` function in AWS (the local Spine consumes its audit
+//! journal instead, `crate::journal_consumer`): receive a batch, hand it to the
 //! [`AuditWriter`], delete what it stored, leave what it failed on to reappear after the
 //! visibility timeout (and, after enough receives, to move to the dead-letter queue).
 //!
@@ -12,9 +13,6 @@
 //! turn is whatever one receive returns, so nothing waits for a batch to fill. Deleting is still
 //! one queue operation per message: the queue port has no batch delete.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use spine_shared::ports::queue::MAX_BATCH;
 use spine_shared::ports::{Queue, StoreResult};
 
@@ -26,12 +24,6 @@ pub const VISIBILITY_SECS: u32 = 30;
 
 /// The most messages one write takes (the local event source mapping's batch size).
 pub const MAX_MESSAGES: usize = 1000;
-
-/// How long the local consumer waits when the queue is empty.
-const IDLE: Duration = Duration::from_millis(20);
-
-/// How long it waits after a queue failure before trying again.
-const BACK_OFF: Duration = Duration::from_secs(1);
 
 /// One turn: receive up to [`MAX_MESSAGES`], write them, delete the stored ones. Returns how many
 /// messages were received (0: the queue had none visible).
@@ -64,21 +56,6 @@ pub async fn consume(queue: &dyn Queue, name: &str, writer: &AuditWriter) -> Sto
         tracing::warn!(error = %e, "audit messages stored but not deleted; they will be redelivered");
     }
     Ok(received)
-}
-
-/// The local Spine's audit consumer: runs until the task is dropped, never stops on an error
-/// (logs it and backs off for a second), polls every 20 ms when the queue is empty.
-pub async fn run_local(queue: Arc<dyn Queue>, queue_name: String, writer: Arc<AuditWriter>) {
-    loop {
-        match consume(queue.as_ref(), &queue_name, &writer).await {
-            Ok(0) => tokio::time::sleep(IDLE).await,
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "audit queue could not be read; retrying in a second");
-                tokio::time::sleep(BACK_OFF).await;
-            }
-        }
-    }
 }
 
 /// Consumes until no message is visible (tests, the benchmark, shutdown). Returns how many

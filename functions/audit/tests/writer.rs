@@ -3,13 +3,12 @@
 //! queue of each: events land once however often their message is delivered; a poison message is
 //! reported failed (and reaches the dead-letter queue) while the rest are written; the archive
 //! holds each day's events as NDJSON; alerts get their ALERT item; a table or archive that fails
-//! fails the messages it concerns; `drain` and `run_local` consume a real queue; the `audit-writer`
+//! fails the messages it concerns; `drain` consumes a real queue; the `audit-writer`
 //! sample event answers with its partial batch failure.
 
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use spine_audit::{AuditWriter, archive, model};
 use spine_shared::audit::AuditEvent;
@@ -314,23 +313,4 @@ async fn embedded_the_sample_lambda_event_answers_with_its_poison_message() {
 #[tokio::test]
 async fn moto_the_sample_lambda_event_answers_with_its_poison_message() {
     the_sample_lambda_event_answers_with_its_poison_message(moto_backend().await).await;
-}
-
-#[tokio::test]
-async fn run_local_consumes_the_queue_in_the_background() {
-    let b = embedded_backend();
-    let (queue, _) = b.queue().await;
-    let consumer = tokio::spawn(spine_audit::run_local(b.queue.clone(), queue.clone(), Arc::new(b.writer())));
-    let events: Vec<AuditEvent> = (0..25).map(|i| event(JANE, &at("2025-11-21", &format!("12:00:{i:02}")))).collect();
-    b.send(&queue, events.iter().map(|e| body(std::slice::from_ref(e))).collect()).await;
-    let mut stored = Vec::new();
-    for _ in 0..250 {
-        stored = partition(b.table.as_ref(), Index::Gsi1, "PATIENT#9000000009").await;
-        if stored.len() == events.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    consumer.abort();
-    assert_eq!(ids(&stored), ids(&events));
 }

@@ -8,6 +8,8 @@
 //! client's retry with the same `X-Request-ID` produces the same ids and the writer stores each once.
 
 pub mod batching;
+#[cfg(feature = "embedded")]
+pub mod journal;
 pub mod sink;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,10 @@ use crate::identity::{AccessMode, Identity, Principal};
 use crate::routes::Route;
 
 pub use batching::BatchingAuditSink;
+#[cfg(feature = "embedded")]
+pub use journal::AuditJournal;
+#[cfg(feature = "embedded")]
+pub use sink::JournalAuditSink;
 pub use sink::{AUDIT_QUEUE, AuditSink, QueueAuditSink};
 
 /// What the caller did, from the route's method and shape.

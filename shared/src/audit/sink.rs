@@ -1,5 +1,6 @@
 //! Where the pipeline sends audit events: [`QueueAuditSink`] puts the events of one request into one
-//! message on the audit queue (SQS, or the embedded queue locally). A failure is a 503 for the
+//! message on the audit queue (SQS in a Lambda); [`JournalAuditSink`] appends them to the local
+//! Spine's audit journal; [`super::BatchingAuditSink`] groups many requests' events per commit. A failure is a 503 for the
 //! caller: the pipeline never answers with patient data it could not audit.
 
 use std::sync::Arc;
@@ -55,6 +56,35 @@ impl AuditSink for QueueAuditSink {
         let body = serde_json::to_string(&AuditBatch { events }).map_err(|_| audit_unavailable())?;
         self.queue.send_batch(&self.name, vec![OutgoingMessage { id: "0".into(), body }]).await.map_err(|e| {
             tracing::error!(error = %e, event_id = %id, "audit event could not be queued; access refused");
+            audit_unavailable()
+        })
+    }
+}
+
+/// An [`AuditSink`] that appends each request's events to the journal directly, on the
+/// request's own task (a write to the page cache: nothing to wait for, so nothing to group).
+/// With [`super::journal::Flush::EachAppend`] use [`super::BatchingAuditSink::journaled`], which groups requests
+/// per flush.
+#[cfg(feature = "embedded")]
+pub struct JournalAuditSink {
+    journal: Arc<super::AuditJournal>,
+}
+
+#[cfg(feature = "embedded")]
+impl JournalAuditSink {
+    pub fn new(journal: Arc<super::AuditJournal>) -> Self {
+        JournalAuditSink { journal }
+    }
+}
+
+#[cfg(feature = "embedded")]
+#[async_trait]
+impl AuditSink for JournalAuditSink {
+    async fn record(&self, events: Vec<AuditEvent>) -> crate::SpineResult<()> {
+        let lines =
+            events.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(|_| audit_unavailable())?;
+        self.journal.append(&lines).map_err(|e| {
+            tracing::error!(error = %e, events = lines.len(), "audit events could not be recorded; access refused");
             audit_unavailable()
         })
     }

@@ -2,6 +2,7 @@
 //! per cold start from Lambda's environment (see [`config_from_env`]).
 
 mod blob;
+mod http1;
 mod queue;
 mod record;
 
@@ -34,11 +35,10 @@ pub fn config_from_env() -> Result<aws_types::SdkConfig, String> {
     Ok(builder.build())
 }
 
-/// The HTTP(S) client every SDK client uses: rustls on ring. The SDK's default (rustls on aws-lc)
-/// would double the size of every Lambda binary.
+/// The HTTP(S) client every SDK client uses: HTTP/1.1 over rustls on ring ([`http1`]). The SDK's
+/// default (rustls on aws-lc, HTTP/2 as well) would double the size of every Lambda binary.
 pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+    http1::http1_client()
 }
 
 /// Whether the SDK talks to a custom endpoint (a local AWS-API server), which for S3 needs
