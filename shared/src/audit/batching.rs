@@ -129,13 +129,8 @@ mod tests {
     use super::*;
     use crate::audit::{AuditBatch, Outcome};
 
-    #[tokio::test]
-    async fn concurrent_requests_share_commits_and_every_event_arrives_as_an_audit_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap();
-        let queue: Arc<dyn Queue> = Arc::new(store.queues());
-        crate::config::ensure_audit_queue(queue.as_ref(), "audit").await.unwrap();
-        let sink = Arc::new(BatchingAuditSink::start(queue.clone(), "audit"));
+    /// Fifty requests (ids r0..r49) recording one event each, all at once; every one succeeds.
+    async fn record_fifty_at_once(sink: &Arc<BatchingAuditSink>) {
         let route = crate::routes::by_function("pds-get-patient").unwrap();
         let tasks: Vec<_> = (0..50)
             .map(|i| {
@@ -149,6 +144,16 @@ mod tests {
         for t in tasks {
             t.await.unwrap().unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_commits_and_every_event_arrives_as_an_audit_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap();
+        let queue: Arc<dyn Queue> = Arc::new(store.queues());
+        crate::config::ensure_audit_queue(queue.as_ref(), "audit").await.unwrap();
+        let sink = Arc::new(BatchingAuditSink::start(queue.clone(), "audit"));
+        record_fifty_at_once(&sink).await;
         let mut ids = std::collections::BTreeSet::new();
         loop {
             let got = queue.receive("audit", 10, 30).await.unwrap();
@@ -163,6 +168,7 @@ mod tests {
         assert_eq!(ids.len(), 50);
         // A queue that does not exist: the caller is told.
         let broken = BatchingAuditSink::start(queue, "no-such-queue");
+        let route = crate::routes::by_function("pds-get-patient").unwrap();
         let e = AuditEvent::new(route, ("r", None), None, None, Outcome::Allowed, 200);
         assert!(broken.record(vec![e]).await.is_err());
     }
@@ -173,19 +179,7 @@ mod tests {
         let journal =
             crate::audit::journal::AuditJournal::open(dir.path(), crate::audit::journal::Flush::EachAppend).unwrap();
         let sink = Arc::new(BatchingAuditSink::journaled(journal.clone()));
-        let route = crate::routes::by_function("pds-get-patient").unwrap();
-        let tasks: Vec<_> = (0..50)
-            .map(|i| {
-                let sink = sink.clone();
-                tokio::spawn(async move {
-                    let e = AuditEvent::new(route, (&format!("r{i}"), None), None, None, Outcome::Allowed, 200);
-                    sink.record(vec![e]).await
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap().unwrap();
-        }
+        record_fifty_at_once(&sink).await;
         let (lines, _) = journal.read(journal.checkpoint().unwrap(), 1000).unwrap();
         let ids: std::collections::BTreeSet<String> =
             lines.iter().map(|l| serde_json::from_str::<AuditEvent>(l).unwrap().request_id).collect();
