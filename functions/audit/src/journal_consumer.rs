@@ -33,7 +33,7 @@ pub enum JournalError {
     Write(usize),
 }
 
-/// One turn: returns how many events were stored (0: nothing new in the journal).
+/// One turn: returns how many lines it consumed, stored or set aside (0: nothing new).
 pub async fn consume_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) -> Result<usize, JournalError> {
     let j = journal.clone();
     let (lines, next) = blocking(move || {
@@ -44,6 +44,7 @@ pub async fn consume_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) 
     if lines.is_empty() {
         return Ok(0);
     }
+    let lines_read = lines.len();
     let mut good = Vec::with_capacity(lines.len());
     for line in lines {
         if serde_json::from_str::<AuditEvent>(&line).is_ok() {
@@ -54,7 +55,6 @@ pub async fn consume_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) 
             blocking(move || j.reject(&line)).await?;
         }
     }
-    let stored = good.len();
     let messages: Vec<ReceivedMessage> = good
         .chunks(EVENTS_PER_MESSAGE)
         .enumerate()
@@ -73,7 +73,7 @@ pub async fn consume_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) 
     }
     let j = journal.clone();
     blocking(move || j.set_checkpoint(next)).await?;
-    Ok(stored.max(1))
+    Ok(lines_read)
 }
 
 /// The local Spine's audit writer: runs until the task is dropped; logs failures and backs off.
@@ -90,7 +90,7 @@ pub async fn run_journal(journal: Arc<AuditJournal>, writer: Arc<AuditWriter>) {
     }
 }
 
-/// Consumes until the journal has nothing new (tests, shutdown). Returns the events stored.
+/// Consumes until the journal has nothing new (tests, shutdown). Returns the lines consumed.
 pub async fn drain_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) -> Result<usize, JournalError> {
     let mut total = 0;
     loop {
@@ -136,7 +136,7 @@ mod tests {
         journal.reject("ignored").unwrap();
         // A line no sink wrote (as if the disk had garbled one): set aside, the rest still flows.
         journal.append(&["{\"not\":\"an event\"}".to_owned()]).unwrap();
-        assert_eq!(drain_journal(&journal, &writer).await.unwrap(), 30);
+        assert_eq!(drain_journal(&journal, &writer).await.unwrap(), 31, "30 events and the line set aside");
         assert_eq!(drain_journal(&journal, &writer).await.unwrap(), 0, "nothing twice");
         let rejected = std::fs::read_to_string(dir.path().join("journal/rejected.ndjson")).unwrap();
         assert!(rejected.contains("an event"));
