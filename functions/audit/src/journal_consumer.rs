@@ -1,10 +1,10 @@
 //! The local Spine's audit writer loop over the audit journal (its local audit queue, see
-//! `spine_shared::audit::journal`): read up to [`MAX_EVENTS`] lines from the checkpoint, hand
-//! them to the [`AuditWriter`] as messages of [`EVENTS_PER_MESSAGE`] events (the shape SQS
-//! delivers to the `audit-writer` Lambda), and move the checkpoint past them once they are stored.
+//! `spine_shared::audit::journal`): read up to [`MAX_EVENTS`] lines from the checkpoint, store
+//! their events with the [`AuditWriter`] (`write_events`: the same table items and archive objects
+//! as the `audit-writer` Lambda), and move the checkpoint past them once they are stored.
 //!
-//! Failures: if the writer fails on any message the checkpoint stays where it was and the turn is
-//! retried after a back-off (the writer is idempotent, so the part that was stored is stored once).
+//! Failures: if storing fails the checkpoint stays where it was and the turn is retried after a
+//! back-off (the writer is idempotent, so the part that was stored is stored once).
 //! A line that is not an audit event cannot have come from the sink; it is set aside in the
 //! journal's `rejected.ndjson` rather than block the trail.
 
@@ -12,14 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spine_shared::audit::{AuditEvent, AuditJournal};
-use spine_shared::ports::ReceivedMessage;
+use spine_shared::ports::StoreError;
 
 use crate::writer::AuditWriter;
 
 /// The most events one write takes.
 pub const MAX_EVENTS: usize = 2000;
-/// Events per message handed to the writer.
-pub const EVENTS_PER_MESSAGE: usize = 200;
 
 const IDLE: Duration = Duration::from_millis(20);
 const BACK_OFF: Duration = Duration::from_secs(1);
@@ -29,8 +27,8 @@ const BACK_OFF: Duration = Duration::from_secs(1);
 pub enum JournalError {
     #[error("audit journal: {0}")]
     Io(#[from] std::io::Error),
-    #[error("the audit writer failed on {0} message(s)")]
-    Write(usize),
+    #[error("audit store: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// One turn: returns how many lines it consumed, stored or set aside (0: nothing new).
@@ -45,31 +43,19 @@ pub async fn consume_journal(journal: &Arc<AuditJournal>, writer: &AuditWriter) 
         return Ok(0);
     }
     let lines_read = lines.len();
-    let mut good = Vec::with_capacity(lines.len());
+    let mut events = Vec::with_capacity(lines.len());
     for line in lines {
-        if serde_json::from_str::<AuditEvent>(&line).is_ok() {
-            good.push(line);
-        } else {
-            tracing::warn!(bytes = line.len(), "a journal line that is not an audit event was set aside");
-            let j = journal.clone();
-            blocking(move || j.reject(&line)).await?;
+        match serde_json::from_str::<AuditEvent>(&line) {
+            Ok(event) => events.push(event),
+            Err(_) => {
+                tracing::warn!(bytes = line.len(), "a journal line that is not an audit event was set aside");
+                let j = journal.clone();
+                blocking(move || j.reject(&line)).await?;
+            }
         }
     }
-    let messages: Vec<ReceivedMessage> = good
-        .chunks(EVENTS_PER_MESSAGE)
-        .enumerate()
-        .map(|(i, chunk)| ReceivedMessage {
-            message_id: format!("journal-{}-{}-{i}", next.segment, next.offset),
-            receipt: String::new(),
-            body: format!("{{\"events\":[{}]}}", chunk.join(",")),
-            receive_count: 1,
-        })
-        .collect();
-    if !messages.is_empty() {
-        let outcome = writer.write(messages).await;
-        if !outcome.failed_message_ids.is_empty() {
-            return Err(JournalError::Write(outcome.failed_message_ids.len()));
-        }
+    if !events.is_empty() {
+        writer.write_events(&events).await?;
     }
     let j = journal.clone();
     blocking(move || j.set_checkpoint(next)).await?;

@@ -73,6 +73,16 @@ impl AuditWriter {
         BatchOutcome { failed_message_ids: failed }
     }
 
+    /// Stores events that come with no messages to account for (the local Spine's audit journal):
+    /// the table, then each day's archive object; the first failure stops it and is returned.
+    pub async fn write_events(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        self.put_items(events).await?;
+        for group in archive::day_groups(events) {
+            self.put_object(events, &group).await?;
+        }
+        Ok(())
+    }
+
     async fn put_items(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
         let mut items: Vec<Item> = Vec::with_capacity(events.len() + 4);
         for e in events {

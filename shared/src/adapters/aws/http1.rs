@@ -19,10 +19,13 @@ use hyper_util::rt::TokioExecutor;
 
 type Https = hyper_rustls::HttpsConnector<TcpConnector>;
 
-/// An SDK HTTP client: one connection pool per connect-timeout setting the SDK asks for.
+/// The connect and read timeouts a connector was built for.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// An SDK HTTP client: one connection pool per pair of timeouts the SDK asks for.
 #[derive(Debug, Default)]
 pub struct Http1Client {
-    connectors: std::sync::Mutex<Vec<(Option<Duration>, SharedHttpConnector)>>,
+    connectors: std::sync::Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
 }
 
 /// The client for the SDK's `http_client` setting.
@@ -32,13 +35,13 @@ pub fn http1_client() -> SharedHttpClient {
 
 impl HttpClient for Http1Client {
     fn http_connector(&self, settings: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
-        let connect = settings.connect_timeout();
+        let timeouts = (settings.connect_timeout(), settings.read_timeout());
         let mut connectors = self.connectors.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, c)) = connectors.iter().find(|(t, _)| *t == connect) {
+        if let Some((_, c)) = connectors.iter().find(|(t, _)| *t == timeouts) {
             return c.clone();
         }
-        let connector = SharedHttpConnector::new(Http1Connector::new(connect, settings.read_timeout()));
-        connectors.push((connect, connector.clone()));
+        let connector = SharedHttpConnector::new(Http1Connector::new(timeouts.0, timeouts.1));
+        connectors.push((timeouts, connector.clone()));
         connector
     }
 }
