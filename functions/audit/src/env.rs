@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use spine_shared::ports::{BlobStore, Queue, RecordStore};
+use spine_shared::ports::{Queue, RecordStore};
 
 use crate::writer::AuditWriter;
 
@@ -47,8 +47,9 @@ pub fn writer_from_env() -> Result<AuditWriter, String> {
     embedded_requested()?;
     let config = spine_shared::adapters::aws::config_from_env()?;
     let table = spine_shared::adapters::aws::DynamoRecordStore::from_config(&config, var("SPINE_AUDIT_TABLE_NAME")?);
-    let archive: Arc<dyn BlobStore> =
-        Arc::new(spine_shared::adapters::aws::S3BlobStore::from_config(&config, var("SPINE_AUDIT_BUCKET")?));
+    // The concrete stores (not `dyn RecordStore`/`dyn BlobStore`): the writer calls only their
+    // puts, so only those are linked into the `audit-writer` binary (see `crate::stores`).
+    let archive = Arc::new(spine_shared::adapters::aws::S3BlobStore::from_config(&config, var("SPINE_AUDIT_BUCKET")?));
     Ok(AuditWriter::new(Arc::new(table), archive))
 }
 

@@ -17,6 +17,7 @@ pub mod lambda;
 pub mod model;
 pub mod resource;
 pub mod sqs;
+pub mod stores;
 pub mod writer;
 
 pub use consumer::drain;

@@ -19,25 +19,24 @@
 //! commits without an fsync and becomes durable with the next single write — so that put makes the
 //! whole batch durable before any message is deleted from the queue.
 
-use std::sync::Arc;
-
 use spine_shared::audit::AuditEvent;
-use spine_shared::ports::{BatchOutcome, BlobStore, Condition, Item, ReceivedMessage, RecordStore, StoreError};
+use spine_shared::ports::{BatchOutcome, Condition, Item, ReceivedMessage, StoreError};
 
 use crate::archive;
 use crate::batch::Collected;
 use crate::model;
+use crate::stores::{Archive, AuditTable};
 
 /// Writes audit events to the audit table and the archive.
 pub struct AuditWriter {
-    table: Arc<dyn RecordStore>,
-    archive: Arc<dyn BlobStore>,
+    table: Box<dyn AuditTable>,
+    archive: Box<dyn Archive>,
 }
 
 impl AuditWriter {
     /// `table` is the audit table (not the main table); `archive` the audit bucket.
-    pub fn new(table: Arc<dyn RecordStore>, archive: Arc<dyn BlobStore>) -> Self {
-        AuditWriter { table, archive }
+    pub fn new(table: impl AuditTable + 'static, archive: impl Archive + 'static) -> Self {
+        AuditWriter { table: Box::new(table), archive: Box::new(archive) }
     }
 
     /// Stores the events of `messages`; the outcome names the messages to leave on the queue.
