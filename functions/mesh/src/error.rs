@@ -233,6 +233,41 @@ impl MeshError {
     pub const fn no_mailbox_matched() -> Self {
         Self::new(StatusCode::FORBIDDEN, "SEND", "EPL-151", "No mailbox matched")
     }
+
+    // --- Message access and upload state (the sandbox sends a bare status; descriptions are ours) ---
+
+    /// The caller is not the message's sender (a chunk upload). 403; the sandbox sends FastAPI's
+    /// bare 403, so event and code are empty.
+    pub const fn not_sender() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "", "", "Forbidden")
+    }
+
+    /// The caller is not the message's recipient (download, acknowledge). 403, as [`Self::not_sender`].
+    pub const fn not_recipient() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "", "", "Forbidden")
+    }
+
+    /// A chunk for a message that is no longer `uploading`. 423 Locked, as the sandbox; it sends no
+    /// description, so this one is ours.
+    pub const fn message_not_uploading() -> Self {
+        Self::new(StatusCode::LOCKED, "SEND", "", "Message is not being uploaded")
+    }
+
+    /// A chunk number above the message's total on upload. 406 Not Acceptable, as the sandbox; the
+    /// description is ours. (On download the sandbox answers 404 instead.)
+    pub const fn chunk_out_of_range() -> Self {
+        Self::new(StatusCode::NOT_ACCEPTABLE, "SEND", "", "Chunk number out of range")
+    }
+
+    /// The store failed. 500.
+    pub const fn internal_error() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", "", "Internal Server Error")
+    }
+
+    /// Too much contention on one message to finish the write now. 503, which mesh-client retries.
+    pub const fn service_unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "", "", "Service Unavailable")
+    }
 }
 
 #[cfg(test)]
