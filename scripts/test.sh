@@ -199,6 +199,8 @@ else
     if run_step "moto: start" start_moto; then
         run_step "rust: test" rust_test || true
         run_step "rust: doctest" rust_doctest || true
+        # NHS England's mesh-client (PyPI) against the local Spine binary the tests just built.
+        run_step "mesh: compat" bash scripts/mesh-compat.sh || true
     else
         fail_step "rust: test" "moto did not start"
         fail_step "rust: doctest" "moto did not start"

@@ -1,7 +1,8 @@
 //! The local gateway: an HTTP/1.1 server that routes by the route table and runs every request
 //! through the same pipeline and handlers as the Lambda functions. It also answers `GET /_ping`,
-//! refuses unknown paths (404) and methods (405) with an OperationOutcome, and bodies over the
-//! limit (413) before reading them whole.
+//! refuses unknown paths (404) and methods (405), and bodies over the route's limit (413) before
+//! reading them whole — in the error format of the service the path belongs to (an
+//! OperationOutcome; MESH's own JSON under `/messageexchange`), as API Gateway's responses do.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,7 +16,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use spine_shared::pipeline::{self, Access, ApiRequest, ApiResponse, Echo, Handler, MAX_BODY_BYTES};
+use spine_shared::pipeline::{self, Access, ApiRequest, ApiResponse, Echo, Handler};
 use spine_shared::routes::{self, RouteMatch};
 use spine_shared::{ErrorCode, SpineError};
 use tokio::net::TcpListener;
@@ -36,11 +37,19 @@ impl Gateway {
     pub async fn respond(&self, req: Request<Incoming>) -> ApiResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
-        if path == "/_ping" || path.ends_with("/_ping") {
+        if path == "/_ping" || (path.ends_with("/_ping") && !path.starts_with("/messageexchange/")) {
             return ping();
         }
-        // Refusals before the pipeline still echo whatever ids the request carried.
-        let refuse = |e: SpineError| Echo::from_headers(&parts.headers).apply(pipeline::error_response(&e));
+        // Refusals before the pipeline still echo whatever ids the request carried, in the format
+        // of the service the path belongs to.
+        let service = self.service_of(&path);
+        let refuse = |e: SpineError| {
+            let response = match service {
+                Some(handler) => handler.reject(&e, None),
+                None => pipeline::error_response(&e),
+            };
+            Echo::from_headers(&parts.headers).apply(response)
+        };
         let (route, params) = match routes::find(parts.method.as_str(), &path) {
             RouteMatch::Found(route, params) => (route, params),
             RouteMatch::MethodNotAllowed(allowed) => {
@@ -53,12 +62,9 @@ impl Gateway {
                 return refuse(SpineError::new(ErrorCode::ResourceNotFound, why));
             }
         };
-        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        let body = match Limited::new(body, route.body_limit()).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                let why = format!("The request body exceeds {MAX_BODY_BYTES} bytes");
-                return refuse(SpineError::new(ErrorCode::PayloadTooLarge, why));
-            }
+            Err(_) => return refuse(pipeline::too_large(route)),
         };
         let request = ApiRequest {
             method: parts.method,
@@ -73,6 +79,20 @@ impl Gateway {
             Some(handler) => pipeline::run(route, &self.access, handler.as_ref(), request).await,
             None => pipeline::error_response(&SpineError::internal("route without handler")),
         }
+    }
+}
+
+impl Gateway {
+    /// The handler of some route under the same first path segment (`/messageexchange`,
+    /// `/personal-demographics`): it knows its service's error format.
+    fn service_of(&self, path: &str) -> Option<&dyn Handler> {
+        let first = |p: &str| p.trim_start_matches('/').split('/').next().unwrap_or("").to_owned();
+        let segment = first(path);
+        routes::all()
+            .iter()
+            .find(|r| first(&r.path) == segment)
+            .and_then(|r| self.handlers.get(&r.function))
+            .map(|h| h.as_ref())
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod gateway;
 pub mod local_audit;
 pub mod local_identity;
+pub mod local_mesh;
 pub mod services;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use spine::{gateway, local_audit, local_identity, services};
+use spine::{gateway, local_audit, local_identity, local_mesh, services};
 use spine_pds::seed;
 use spine_shared::adapters::embedded::EmbeddedStore;
 use spine_shared::identity::{Jwks, TokenVerifier};
@@ -176,7 +176,12 @@ async fn run(args: ServeArgs) -> Result<(), String> {
 
     let verifier = TokenVerifier::new(&names.issuer, &names.audience, &Jwks::from_signer(&signer));
     let access = Access::new(Arc::new(BearerToken::new(verifier)), audit.sink.clone());
-    let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names };
+    let mesh_key = local_mesh::shared_key_from_env();
+    let mesh =
+        local_mesh::context(records.clone(), Arc::new(store.blobs()), Arc::new(store.queues()), &mesh_key).await?;
+    let mailboxes = local_mesh::seed_mailboxes(&mesh).await?;
+    local_mesh::spawn_lifecycle(mesh.clone(), args.data_dir.join("blobs"));
+    let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));
     println!("Local Spine listening on {origin} (data in {})", args.data_dir.display());
@@ -198,6 +203,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     println!(
         "  curl -s '{origin}/spine-directory/FHIR/R4/Organization?type=gp-practice&address-postalcode=LS1' -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
+    );
+    println!(
+        "MESH at {origin}/messageexchange: mailboxes {} (password `{}`), shared key from MESH_SHARED_KEY (default `{}`); with mesh-client:",
+        mailboxes.join(", "),
+        local_mesh::SEEDED_PASSWORD,
+        local_mesh::DEFAULT_SHARED_KEY
+    );
+    println!(
+        "  MeshClient(\"{origin}\", \"X26ABC1\", \"password\", shared_key=b\"TestKey\", max_chunk_size=4*1024*1024)"
     );
     gateway::serve(listener, gateway).await;
     Ok(())

@@ -11,13 +11,15 @@ use spine_shared::ports::RecordStore;
 use spine_shared::routes;
 
 /// What the handlers work over: the Spine's record store, the audit store (the audit table in
-/// AWS), the key tokens are signed with and the issuer and audience they name.
+/// AWS), the key tokens are signed with and the issuer and audience they name, and MESH's context.
 #[derive(Clone)]
 pub struct Stores {
     pub records: Arc<dyn RecordStore>,
     pub audit: Arc<dyn RecordStore>,
     pub minter: Arc<dyn TokenMinter>,
     pub token_names: TokenNames,
+    /// MESH: its store (records and chunk blobs), the directory, the shared key and its events.
+    pub mesh: spine_mesh::MeshContext,
 }
 
 /// Handlers by function name. Fails naming the first route no service handles.
@@ -34,6 +36,7 @@ pub fn handlers(stores: &Stores, origin: &str) -> Result<HashMap<String, Box<dyn
             "sds" => spine_sds::handler_for(&route.function, sds.clone()),
             "cis" => spine_cis::handler_for(&route.function, cis.clone()),
             "audit" => spine_audit::handler_for(&route.function, audit.clone()),
+            "mesh" => spine_mesh::handler_for(&route.function, stores.mesh.clone()),
             _ => None,
         };
         let handler = handler.ok_or_else(|| format!("no handler for route function {}", route.function))?;

@@ -22,6 +22,9 @@ pub struct Route {
     #[serde(default)]
     pub relationship: bool,
     pub writes: bool,
+    /// The route's own request-body limit in bytes (MESH chunks); the pipeline's default otherwise.
+    #[serde(default)]
+    pub max_body: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -69,10 +72,24 @@ pub fn find(method: &str, path: &str) -> RouteMatch {
 /// The activity of a public route (the token endpoint, the JWKS): no token is needed.
 pub const PUBLIC: &str = "none";
 
+/// The activity of a MESH route: no bearer token; the MESH function checks the `NHSMESH`
+/// Authorization token against the mailbox itself and answers in MESH's own error format.
+pub const NHSMESH: &str = "nhsmesh";
+
 impl Route {
     /// Whether the route takes no token.
     pub fn is_public(&self) -> bool {
         self.activity == PUBLIC
+    }
+
+    /// Whether the route is MESH's: its own authentication, errors and body limit.
+    pub fn is_mesh(&self) -> bool {
+        self.activity == NHSMESH
+    }
+
+    /// The largest request body the route takes.
+    pub fn body_limit(&self) -> usize {
+        self.max_body.unwrap_or(crate::pipeline::MAX_BODY_BYTES)
     }
 
     /// Matches the whole path against the template, capturing `{name}` segments.
@@ -151,7 +168,12 @@ mod tests {
     #[test]
     fn every_route_names_an_activity_and_access_modes() {
         for r in all() {
-            assert!(["GET", "POST", "PATCH", "PUT", "DELETE"].contains(&r.method.as_str()));
+            assert!(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"].contains(&r.method.as_str()));
+            if r.is_mesh() {
+                assert!(r.access.is_empty() && r.service == "mesh" && !r.patient_data, "{}", r.function);
+                continue;
+            }
+            assert!(r.max_body.is_none(), "{}: only MESH routes take larger bodies", r.function);
             if r.is_public() {
                 assert!(r.access.is_empty() && r.service == "cis", "{}: only CIS may be public", r.function);
                 continue;

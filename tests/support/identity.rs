@@ -35,10 +35,23 @@ fn minter_arc() -> &'static Arc<TokenSigner> {
 /// with the test key as the token endpoint's key.
 pub fn stores(records: Arc<dyn spine_shared::ports::RecordStore>) -> spine::Stores {
     spine::Stores {
+        mesh: mesh_context(records.clone()),
         records: records.clone(),
         audit: records,
         minter: minter_arc().clone(),
         token_names: spine_cis::config::TokenNames { issuer: ISSUER.into(), audience: AUDIENCE.into() },
+    }
+}
+
+/// MESH over `records`, its chunks in a temporary directory that lives as long as the test process.
+pub fn mesh_context(records: Arc<dyn spine_shared::ports::RecordStore>) -> spine_mesh::MeshContext {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let blobs = spine_shared::adapters::embedded::EmbeddedStore::open(&dir).expect("blob store").blobs();
+    spine_mesh::MeshContext {
+        store: spine_mesh::MeshStore::new(records.clone(), Arc::new(blobs)),
+        directory: spine_sds::repository::DirectoryRepository::new(records),
+        shared_key: b"TestKey".as_slice().into(),
+        events: None,
     }
 }
 

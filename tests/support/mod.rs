@@ -26,6 +26,11 @@ pub async fn seed_reference(store: Arc<dyn RecordStore>) {
     spine_cis::seed::seed(store.as_ref(), None, 1_000).await.expect("login accounts load");
 }
 
+/// MESH's reference mailboxes and messages (`spine_mesh::reference`) in `mesh`'s store.
+pub async fn seed_mesh_reference(mesh: &spine_mesh::MeshContext) {
+    spine_mesh::reference::seed(&mesh.store).await.expect("MESH reference data loads");
+}
+
 /// A fresh v4 UUID for `X-Request-ID`.
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -259,6 +259,17 @@ impl MeshError {
         Self::new(StatusCode::NOT_ACCEPTABLE, "SEND", "", "Chunk number out of range")
     }
 
+    /// A request body (a chunk) over the platform's limit: 413. API Gateway takes 10 MB and Lambda
+    /// 6 MB once base64-encoded, so a chunk may be at most [`crate::MAX_CHUNK_BYTES`].
+    pub const fn chunk_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SEND",
+            "",
+            "Chunk too large: at most 4500000 bytes per chunk (send larger messages in more chunks)",
+        )
+    }
+
     /// The store failed. 500.
     pub const fn internal_error() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", "", "Internal Server Error")

@@ -6,6 +6,7 @@
 //! |----------------------|---------------------------|--------------------|--------------------------------------------------------|-------------------------|
 //! | mailbox              | `MESHMAILBOX#<MAILBOX>`   | `MAILBOX`          | —                                                      | —                       |
 //! | message metadata     | `MESHMSG#<id>`            | `MESSAGE`          | `MESHINBOX#<RECIPIENT>` / `<accepted time>#<id>`        | created + 30 days       |
+//! | (same item, gsi2)    |                           |                    | `MESHACCEPTED#<yyyymmdd>` / `<accepted time>#<id>` (DATA, while accepted) |  |
 //! | received chunk       | `MESHMSG#<id>`            | `CHUNK#<n, 10 digits>` | —                                                  | the message's           |
 //! | token replay record  | `MESHTOKEN#<replay key>`  | `TOKEN`            | —                                                      | the token's `expires_at` |
 //!
@@ -68,6 +69,12 @@ pub fn chunk_sk(n: u32) -> String {
 /// The gsi1 partition of a mailbox's inbox.
 pub fn inbox_pk(mailbox: &str) -> String {
     format!("MESHINBOX#{}", mailbox.to_ascii_uppercase())
+}
+
+/// The gsi2 partition of the DATA messages accepted on `at`'s UTC day and still waiting: what the
+/// expiry job walks, a day at a time.
+pub fn accepted_day_pk(at: OffsetDateTime) -> String {
+    format!("MESHACCEPTED#{}", &sortable_time(at)[..8])
 }
 
 pub fn token_pk(replay_key: &str) -> String {
@@ -251,6 +258,17 @@ pub struct MessageMeta {
     pub status_at: OffsetDateTime,
     /// TTL, seconds since the epoch: created + [`MESSAGE_RETENTION`].
     pub expires_at: i64,
+    /// On a REPORT: what it reports (a non-delivery report says code 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportStatus>,
+}
+
+/// The status a REPORT message carries (`mex-StatusCode`, `-Event`, `-Description`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportStatus {
+    pub code: String,
+    pub event: String,
+    pub description: String,
 }
 
 impl MessageMeta {
@@ -288,6 +306,7 @@ impl MessageMeta {
             acknowledged_at: None,
             status_at: now,
             expires_at: (now + MESSAGE_RETENTION).unix_timestamp(),
+            report: None,
         }
     }
 
@@ -304,7 +323,12 @@ impl MessageMeta {
         if self.status == MessageStatus::Accepted
             && let Some(sk) = self.inbox_sk()
         {
-            item = item.with_gsi1(IndexKey::new(inbox_pk(&self.recipient), sk));
+            item = item.with_gsi1(IndexKey::new(inbox_pk(&self.recipient), sk.clone()));
+            if self.message_type == MessageType::Data
+                && let Some(at) = self.accepted_at
+            {
+                item = item.with_gsi2(IndexKey::new(accepted_day_pk(at), sk));
+            }
         }
         item
     }

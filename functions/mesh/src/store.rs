@@ -301,6 +301,11 @@ impl MeshStore {
         Ok(InboxPage { messages, next, approx_inbox_count: self.count_inbox(&pk).await? })
     }
 
+    /// How many messages wait in `mailbox`'s inbox (exact below [`INBOX_COUNT_CAP`]).
+    pub async fn inbox_count(&self, mailbox: &str) -> MeshResult<usize> {
+        self.count_inbox(&inbox_pk(mailbox)).await
+    }
+
     async fn count_inbox(&self, pk: &str) -> MeshResult<usize> {
         let mut count = 0;
         let mut start = None;
@@ -332,6 +337,58 @@ impl MeshStore {
     /// (the non-delivery report is the caller's; `changed` says whether this call made it).
     pub async fn mark_undeliverable(&self, id: &MessageId) -> MeshResult<Transition> {
         self.transition(id, None, |meta, _| meta.status = MessageStatus::Undeliverable).await
+    }
+
+    /// Expires an undelivered message: an `accepted` DATA message becomes `undeliverable` (leaving
+    /// the recipient's inbox) and, in the same transaction, `report` — the non-delivery REPORT —
+    /// lands in the sender's inbox. Exactly one call changes it; any other status is left alone.
+    pub async fn expire(&self, id: &MessageId, report: impl Fn(&MessageMeta) -> MessageMeta) -> MeshResult<Transition> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let (meta, version) = self.load(id).await?;
+            if meta.status != MessageStatus::Accepted || meta.message_type != crate::model::MessageType::Data {
+                return Ok(Transition { meta, changed: false });
+            }
+            let now = OffsetDateTime::now_utc();
+            let mut next = meta.clone();
+            next.status = MessageStatus::Undeliverable;
+            next.status_at = now;
+            let ops = vec![
+                WriteOp::Put { item: next.item(version + 1), condition: Condition::VersionIs(version) },
+                WriteOp::Put { item: report(&meta).item(1), condition: Condition::NotExists },
+            ];
+            match self.records.transact_write(ops).await {
+                Ok(()) => return Ok(Transition { meta: next, changed: true }),
+                Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(MeshStoreError::Contended)
+    }
+
+    /// The DATA messages accepted on `day`'s UTC day (any time in it) before `cutoff` and still
+    /// waiting, oldest first (gsi2; eventually consistent on DynamoDB, and every state change is
+    /// re-checked by [`MeshStore::expire`]).
+    pub async fn accepted_before(&self, day: OffsetDateTime, cutoff: OffsetDateTime) -> MeshResult<Vec<MessageId>> {
+        let pk = model::accepted_day_pk(day);
+        let upper = format!("{}#~", model::sortable_time(cutoff));
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let q = Query::new(Index::Gsi2, pk.clone(), KeyCondition::Between("0".to_owned(), upper.clone()))
+                .limit(SCAN_PAGE)
+                .after(start);
+            let page = self.records.query(q).await?;
+            for item in &page.items {
+                let meta: MessageMeta = decode(item)?;
+                if meta.status == MessageStatus::Accepted && meta.accepted_at.is_some_and(|at| at < cutoff) {
+                    out.push(meta.id);
+                }
+            }
+            match page.next {
+                Some(next) => start = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// Compare-and-set from `accepted` by `change`; any other status is left as it is.

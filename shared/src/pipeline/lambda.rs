@@ -74,8 +74,23 @@ pub fn to_lambda_response(r: ApiResponse) -> Response<Body> {
     for (k, v) in &r.headers {
         builder = builder.header(k, v);
     }
-    let body = if r.body.is_empty() { Body::Empty } else { Body::Text(String::from_utf8_lossy(&r.body).into_owned()) };
+    let body = if r.body.is_empty() {
+        Body::Empty
+    } else if is_text(r.header("content-type")) {
+        Body::Text(String::from_utf8_lossy(&r.body).into_owned())
+    } else {
+        // MESH chunks and anything else not text: API Gateway gets them base64-encoded.
+        Body::Binary(r.body.to_vec())
+    };
     builder.body(body).unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// JSON and text bodies go to API Gateway as text; everything else as binary.
+fn is_text(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("text/") || t.contains("json")
+    })
 }
 
 /// What every binary's `main` does: JSON logging, the adapters from the environment (built once

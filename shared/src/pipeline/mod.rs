@@ -1,9 +1,11 @@
 //! The one request pipeline every HTTP handler goes through, in order: the request id
-//! (`X-Request-ID`, a UUID, required) and correlation id (optional), both echoed; the body limit;
-//! the caller's identity and the route's activity and access modes (401/403 `ACCESS_DENIED`); the
-//! handler; the audit event of the access (or refusal), which must be queued before the answer
-//! leaves; then the single mapping of `SpineError` to status + `OperationOutcome`. Each
-//! request runs in a tracing span carrying its ids, and is logged once, without patient data.
+//! (`X-Request-ID`, a UUID, required — made here for public and MESH routes when absent) and
+//! correlation id (optional), both echoed; the route's body limit; the caller's identity and the
+//! route's activity and access modes (401/403 `ACCESS_DENIED`); the handler (on MESH routes the
+//! handler checks the `NHSMESH` token itself); the audit event of the access (or refusal), which
+//! must be queued before the answer leaves; then the single mapping of `SpineError` to status +
+//! `OperationOutcome`. Each request runs in a tracing span carrying its ids, and is logged once,
+//! without patient data.
 
 pub mod access;
 mod audit;
@@ -34,6 +36,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[async_trait]
 pub trait Handler: Send + Sync {
     async fn handle(&self, request: &ApiRequest) -> SpineResult<ApiResponse>;
+
+    /// The answer to a request refused before the handler ran (a body over the route's limit, an
+    /// unknown path under the service): an OperationOutcome, unless the service has its own error
+    /// format (MESH).
+    fn reject(&self, e: &SpineError, _request_id: Option<&str>) -> ApiResponse {
+        error_response(e)
+    }
 }
 
 #[async_trait]
@@ -41,14 +50,18 @@ impl Handler for Box<dyn Handler> {
     async fn handle(&self, request: &ApiRequest) -> SpineResult<ApiResponse> {
         self.as_ref().handle(request).await
     }
+
+    fn reject(&self, e: &SpineError, request_id: Option<&str>) -> ApiResponse {
+        self.as_ref().reject(e, request_id)
+    }
 }
 
 /// Runs a request through the pipeline for `route` and always produces a response.
 pub async fn run(route: &Route, access: &Access, handler: &dyn Handler, mut request: ApiRequest) -> ApiResponse {
     let started = Instant::now();
-    if route.is_public() && !request.headers.contains_key("x-request-id") {
-        // OAuth clients and JWKS fetchers do not send one: the token endpoint and the JWKS make
-        // their own (and echo it, for support calls).
+    if (route.is_public() || route.is_mesh()) && !request.headers.contains_key("x-request-id") {
+        // OAuth clients, JWKS fetchers and MESH clients do not send one: these routes make their
+        // own (and echo it, for support calls).
         if let Ok(v) = http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             request.headers.insert("x-request-id", v);
         }
@@ -64,10 +77,9 @@ pub async fn run(route: &Route, access: &Access, handler: &dyn Handler, mut requ
     let span = tracing::info_span!("request", request_id = %ids.request_id, correlation_id = ids.correlation_id.as_deref().unwrap_or(""), function = %route.function);
     request.ids = Some(ids.clone());
     async move {
-        let response = if request.body.len() > MAX_BODY_BYTES {
-            let why = format!("The request body exceeds {MAX_BODY_BYTES} bytes");
-            error_response(&SpineError::new(ErrorCode::PayloadTooLarge, why))
-        } else if route.is_public() {
+        let response = if request.body.len() > route.body_limit() {
+            handler.reject(&too_large(route), Some(&ids.request_id))
+        } else if route.is_public() || route.is_mesh() {
             respond(handler, &request).await
         } else {
             protected(route, access, handler, request).await
@@ -108,6 +120,11 @@ async fn protected(route: &Route, access: &Access, handler: &dyn Handler, mut re
         Ok(()) => response,
         Err(e) => error_response(&e),
     }
+}
+
+/// The refusal of a body over `route`'s limit (413).
+pub fn too_large(route: &Route) -> SpineError {
+    SpineError::new(ErrorCode::PayloadTooLarge, format!("The request body exceeds {} bytes", route.body_limit()))
 }
 
 /// The response of an error: its status and its OperationOutcome.

@@ -1,10 +1,13 @@
 //! MESH mailboxes: each belongs to one organisation and takes part in some workflows. MESH's
-//! endpoint lookup (ODS code + workflow id → mailbox ids) is one query on `MESHROUTE#<ods>`.
+//! endpoint lookup (ODS code + workflow id → mailbox ids) is one query on `MESHROUTE#<ods>`, its
+//! workflow search (workflow id → mailbox ids) one on `MESHWORKFLOW#<workflow>`.
 
 use serde::{Deserialize, Serialize};
 use spine_shared::ports::{IndexKey, Item};
 
-use super::{MAILBOX_SK, encode, mailbox_pk, mesh_route_pk, mesh_route_sk, org_mailbox_pk, workflow_sk};
+use super::{
+    MAILBOX_SK, encode, mailbox_pk, mesh_route_pk, mesh_route_sk, mesh_workflow_pk, org_mailbox_pk, workflow_sk,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeshMailbox {
@@ -27,7 +30,8 @@ impl MeshMailbox {
         for w in &self.workflows {
             items.push(
                 Item::new(pk.clone(), workflow_sk(w), Vec::new())
-                    .with_gsi1(IndexKey::new(mesh_route_pk(&self.ods), mesh_route_sk(w, &self.id))),
+                    .with_gsi1(IndexKey::new(mesh_route_pk(&self.ods), mesh_route_sk(w, &self.id)))
+                    .with_gsi2(IndexKey::new(mesh_workflow_pk(w), self.id.clone())),
             );
         }
         items

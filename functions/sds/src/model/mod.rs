@@ -12,7 +12,7 @@
 //! | an ASID's interaction        | `AS#<asid>`        | `SVC#<interaction>`   | `ASSVC#<ods>` / `<interaction>\|<asid>`        | —                                                    |
 //! | MHS record (party, service)  | `MHS#<party key>`  | `SVC#<interaction>`   | `MHSORG#<ods>` / `<interaction>\|<party key>`  | —                                                    |
 //! | MESH mailbox                 | `MAILBOX#<id>`     | `MAILBOX`             | `ORGMAILBOX#<ods>` / `<id>`                    | —                                                    |
-//! | a mailbox's workflow         | `MAILBOX#<id>`     | `WORKFLOW#<workflow>` | `MESHROUTE#<ods>` / `<workflow>\|<id>`         | —                                                    |
+//! | a mailbox's workflow         | `MAILBOX#<id>`     | `WORKFLOW#<workflow>` | `MESHROUTE#<ods>` / `<workflow>\|<id>`         | `MESHWORKFLOW#<workflow>` / `<id>`                   |
 //! | seed marker                  | `SEED#directory`   | `MARKER`              | —                                             | —                                                    |
 //!
 //! `<NAME>` is the organisation's name folded to upper-case letters and digits, so a name search
@@ -131,6 +131,11 @@ pub fn workflow_sk(workflow: &str) -> String {
 
 pub fn mesh_route_pk(ods: &str) -> String {
     format!("MESHROUTE#{ods}")
+}
+
+/// MESH's workflow search: every mailbox taking a workflow, on gsi2.
+pub fn mesh_workflow_pk(workflow: &str) -> String {
+    format!("MESHWORKFLOW#{workflow}")
 }
 
 pub fn mesh_route_sk(workflow: &str, mailbox: &str) -> String {

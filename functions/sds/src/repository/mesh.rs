@@ -5,7 +5,9 @@ use spine_shared::SpineResult;
 use spine_shared::ports::{Index, KeyCondition, Query};
 
 use super::DirectoryRepository;
-use crate::model::{MAILBOX_SK, MeshMailbox, decode, id_of_index_sk, mailbox_pk, mesh_route_pk, org_mailbox_pk};
+use crate::model::{
+    MAILBOX_SK, MeshMailbox, decode, id_of_index_sk, mailbox_pk, mesh_route_pk, mesh_workflow_pk, org_mailbox_pk,
+};
 
 impl DirectoryRepository {
     pub async fn mesh_mailbox(&self, id: &str) -> SpineResult<Option<MeshMailbox>> {
@@ -34,6 +36,25 @@ impl DirectoryRepository {
             .into_iter()
             .filter_map(|i| i.gsi1.map(|k| (mailbox_pk(id_of_index_sk(&k.sk)), MAILBOX_SK.to_owned())))
             .collect();
+        self.mailboxes_by_key(keys).await
+    }
+
+    /// MESH workflow search: every mailbox that takes `workflow`, by id.
+    pub async fn mesh_mailboxes_for_workflow(&self, workflow: &str) -> SpineResult<Vec<MeshMailbox>> {
+        if workflow.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = Query::new(Index::Gsi2, mesh_workflow_pk(workflow), KeyCondition::All);
+        let keys = self
+            .query_all(q)
+            .await?
+            .into_iter()
+            .filter_map(|i| i.gsi2.map(|k| (mailbox_pk(&k.sk), MAILBOX_SK.to_owned())))
+            .collect();
+        self.mailboxes_by_key(keys).await
+    }
+
+    async fn mailboxes_by_key(&self, keys: Vec<(String, String)>) -> SpineResult<Vec<MeshMailbox>> {
         let mut out: Vec<MeshMailbox> =
             self.fetch(keys).await?.iter().map(|i| decode(&i.data)).collect::<SpineResult<_>>()?;
         out.sort_by(|a, b| a.id.cmp(&b.id));

@@ -1,0 +1,6 @@
+//! Lambda: MESH `mesh-ping`. Wiring only; the handler lives in the library.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    spine_mesh::lambda::run("mesh-ping").await
+}
