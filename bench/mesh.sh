@@ -9,12 +9,13 @@
 #   - NHS England's reference sandbox, mesh-sandbox (PyPI, pinned below) in a venv under .venv/,
 #     uvicorn on a free loopback port, STORE_MODE=memory AUTH_MODE=full SHARED_KEY=TestKey, no access
 #     log; mailboxes X26ABC1 -> X26ABC2 (password "password"), workflow TEST_WORKFLOW (its fixtures);
-#   - our local Spine: not yet — its MESH routes do not exist (see the marked block below).
+#   - our local Spine (target/release/spine, fresh data directory), after the sandbox.
 # For each concurrency: reset the sandbox's store (DELETE /admin/reset), warm up, reset, measure.
 # (The reset matters: the sandbox keeps acknowledged messages in its in-memory inbox list and filters
 # them on every listing, so it slows down as a run goes on.)
 #   bench/mesh.sh                                     concurrency 8, 20 s, 1 KiB
 #   SPINE_BENCH_CONCURRENCY="1 4 8 16" bench/mesh.sh  a sweep
+#   SPINE_BENCH_MESH_BIG=1024 bench/mesh.sh           also a 1 GiB message through the Spine (peak RSS)
 # Run it on an otherwise idle machine (here: flock /tmp/cargo.lock bench/mesh.sh, so that no build
 # shares the cores with it).
 # Environment: SPINE_BENCH_CONCURRENCY (workers; a space-separated list sweeps, default 8),
@@ -94,12 +95,63 @@ echo "sandbox peak RSS $(peak_rss_mib "$PID") MiB (one uvicorn process, the whol
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
 # --- our local Spine -----------------------------------------------------------------------------
-# NOT YET: functions/mesh has the protocol core and the storage, but the local Spine serves no MESH
-# routes. When it does, start target/release/spine here as bench/run.sh does (RUST_LOG=warn, a fresh
-# data directory), with shared key TestKey, mailboxes X26ABC1 and X26ABC2 (password "password") and
-# workflow TEST_WORKFLOW, run `load` at the same concurrencies (alternating with the sandbox, as
-# bench/access.sh alternates), record its peak RSS, and print the ratio of msgs/s (target: >= 10x
-# the sandbox). Until then this block refuses rather than report anything.
-if [ "${SPINE_BENCH_MESH_SPINE:-0}" = 1 ]; then
-  spine_die "the local Spine has no MESH routes yet: nothing to measure"
+# target/release/spine on a fresh data directory (100 synthetic patients: MESH does not need more),
+# RUST_LOG=warn, the default shared key TestKey and its seeded mailboxes X26ABC1..3 (password
+# "password"), workflow TEST_WORKFLOW; the same generator at the same concurrencies.
+cargo build --release --bin spine
+DATA=$(mktemp -d)
+cleanup_data() { cleanup; rm -rf "$DATA"; }
+trap cleanup_data EXIT
+port=$(free_port)
+LOG=$(mktemp)
+RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
+PID=$!
+url="http://127.0.0.1:$port"
+until curl -sf "$url/messageexchange/_ping" >/dev/null; do
+  kill -0 "$PID" 2>/dev/null || { cat "$LOG"; spine_die "the local Spine did not start"; }
+  sleep 0.2
+done
+for c in $CONCURRENCY; do
+  load "$url" "$c" "$WARMUP" >/dev/null
+  cpu0=$(cpu_seconds "$PID")
+  line=$(load "$url" "$c" "$DURATION")
+  cpu1=$(cpu_seconds "$PID")
+  printf '%-8s %5s  %s spine_cpu=%.0f%%\n' spine "$c" "$line" \
+    "$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" 'BEGIN { print (b - a) / d * 100 }')"
+  grep -q ' errors=0 ' <<<"$line" || spine_warn "errors against the local Spine at concurrency $c"
+done
+echo "spine peak RSS $(peak_rss_mib "$PID") MiB (the whole sweep)"
+
+# --- one large message through the local Spine ----------------------------------------------------
+# SPINE_BENCH_MESH_BIG=<MiB> (e.g. 1024): a fresh Spine; NHS England's mesh-client sends a message
+# of that many MiB of random bytes in 4 MiB chunks, downloads it chunk by chunk (sha256 compared)
+# and acknowledges it; the server's peak RSS (VmHWM) is reported. Target for 1 GiB: <= 64 MB.
+# Twice: as the Spine runs by default, and with mimalloc told to hand freed memory back to the
+# system at once (MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0: by default it keeps freed
+# 4 MiB chunk buffers committed for reuse, which counts in RSS). Each on a Spine restarted on an
+# already-seeded data directory, so the seeding's memory is not counted.
+if [ -n "${SPINE_BENCH_MESH_BIG:-}" ]; then
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  # A data directory of its own, seeded by one start and stop (the sweep's thousands of messages
+  # would otherwise fill the database cache when the Spine starts).
+  rm -rf "$DATA"; DATA=$(mktemp -d)
+  port=$(free_port)
+  RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
+  PID=$!
+  until curl -sf "http://127.0.0.1:$port/messageexchange/_ping" >/dev/null; do sleep 0.2; done
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  for lean in "" "MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0"; do
+    port=$(free_port)
+    env $lean RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
+    PID=$!
+    url="http://127.0.0.1:$port"
+    until curl -sf "$url/messageexchange/_ping" >/dev/null; do sleep 0.2; done
+    echo "spine (${lean:-default allocator settings}): RSS before $(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$PID/status") MiB"
+    # mesh-client 5.0.2 comes with the sandbox's venv (a dependency of mesh-sandbox).
+    env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE NO_PROXY=127.0.0.1 \
+      "$SANDBOX_VENV/bin/python" bench/mesh_big.py "$url" "$SPINE_BENCH_MESH_BIG"
+    echo "spine (${lean:-default allocator settings}): peak RSS with a ${SPINE_BENCH_MESH_BIG} MiB message $(peak_rss_mib "$PID") MiB"
+    kill "$PID"; wait "$PID" 2>/dev/null || true
+  done
+  PID=""
 fi

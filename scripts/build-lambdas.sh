@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # The crates holding Lambda binaries; every bin target of these is a function.
-PACKAGES=(spine-pds spine-sds spine-cis spine-audit)
+PACKAGES=(spine-pds spine-sds spine-cis spine-audit spine-mesh)
 
 MAX_BYTES=4194304 # 4 MiB
 ARM64_TARGET=aarch64-unknown-linux-gnu

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -62,9 +62,14 @@ impl Gateway {
                 return refuse(SpineError::new(ErrorCode::ResourceNotFound, why));
             }
         };
-        let body = match Limited::new(body, route.body_limit()).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => return refuse(pipeline::too_large(route)),
+        let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+        let body = match read_body(body, route.body_limit(), declared).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return refuse(pipeline::too_large(route)),
+            Err(BodyError::Broken) => {
+                let why = "The request body broke off before its end";
+                return refuse(SpineError::new(ErrorCode::InvalidValue, why));
+            }
         };
         let request = ApiRequest {
             method: parts.method,
@@ -80,6 +85,31 @@ impl Gateway {
             None => pipeline::error_response(&SpineError::internal("route without handler")),
         }
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// The whole body, read straight into one buffer (sized by `Content-Length` when given, so a
+/// 4 MB chunk is held once, not once in frames and again joined). Past `limit` bytes it is refused
+/// before more is read; a body that breaks off is refused too, so nothing half-sent is ever stored.
+async fn read_body(mut body: Incoming, limit: usize, declared: Option<usize>) -> Result<Bytes, BodyError> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf = bytes::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 impl Gateway {

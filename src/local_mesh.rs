@@ -3,7 +3,8 @@
 //! (the Spine Directory's `X26ABC1`–`X26ABC3`, NHS England's, with the MESH sandbox's password
 //! `password`, so `mesh-client` works as it does against the sandbox), and the lifecycle job the
 //! schedule runs in AWS: every minute, the 5-day non-delivery reports, and the 30-day purge of
-//! chunk files (the S3 lifecycle rule's part; the records' TTL is the store's).
+//! chunks — files and the small ones the blob store keeps in its database (the S3 lifecycle rule's
+//! part; the records' TTL is the store's).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use spine_mesh::events::{MESH_EVENTS_QUEUE, MeshEvents};
 use spine_mesh::{Mailbox, MeshContext, MeshStore, MessageId};
 use spine_sds::repository::DirectoryRepository;
+use spine_shared::adapters::embedded::EmbeddedBlobStore;
 use spine_shared::ports::queue::QueueSpec;
 use spine_shared::ports::{BlobStore, Queue, RecordStore};
 use time::OffsetDateTime;
@@ -67,7 +69,7 @@ pub async fn seed_mailboxes(ctx: &MeshContext) -> Result<Vec<String>, String> {
 }
 
 /// Runs the lifecycle job every minute in the background.
-pub fn spawn_lifecycle(ctx: MeshContext, blob_dir: PathBuf) {
+pub fn spawn_lifecycle(ctx: MeshContext, blobs: EmbeddedBlobStore, blob_dir: PathBuf) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -79,9 +81,10 @@ pub fn spawn_lifecycle(ctx: MeshContext, blob_dir: PathBuf) {
                 Err(e) => tracing::warn!(error = %e, "MESH expiry pass failed"),
             }
             let dir = blob_dir.clone();
-            match tokio::task::spawn_blocking(move || purge_chunks(&dir, now)).await {
-                Ok(n) if n > 0 => tracing::info!(messages = n, "MESH chunks purged after 30 days"),
-                _ => {}
+            let files = tokio::task::spawn_blocking(move || purge_chunks(&dir, now)).await.unwrap_or(0);
+            let inline = purge_inline_chunks(&blobs, now).await;
+            if files + inline > 0 {
+                tracing::info!(files, inline, "MESH chunks purged after 30 days");
             }
         }
     });
@@ -97,6 +100,21 @@ pub fn purge_chunks(blob_dir: &Path, now: OffsetDateTime) -> usize {
         let name = entry.file_name();
         let Some(id) = name.to_str().and_then(|n| MessageId::parse(n).ok()) else { continue };
         if id.timestamp() < cutoff && std::fs::remove_dir_all(entry.path()).is_ok() {
+            purged += 1;
+        }
+    }
+    purged
+}
+
+/// Deletes the chunks kept in the database (small ones) of messages created more than 30 days
+/// before `now`; returns how many chunks went.
+pub async fn purge_inline_chunks(blobs: &EmbeddedBlobStore, now: OffsetDateTime) -> usize {
+    let cutoff = now - spine_mesh::model::MESSAGE_RETENTION;
+    let Ok(keys) = blobs.inline_keys("mesh/") else { return 0 };
+    let mut purged = 0;
+    for key in keys {
+        let id = key.split('/').nth(1).and_then(|id| MessageId::parse(id).ok());
+        if id.is_some_and(|id| id.timestamp() < cutoff) && blobs.delete(&key).await.is_ok() {
             purged += 1;
         }
     }
@@ -120,5 +138,21 @@ mod tests {
         assert_eq!(purge_chunks(dir.path(), now), 1);
         assert!(!dir.path().join("mesh").join(old.as_str()).exists());
         assert!(dir.path().join("mesh").join(young.as_str()).join("1").exists());
+    }
+
+    #[tokio::test]
+    async fn purges_small_chunks_kept_in_the_database_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = spine_shared::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap();
+        let blobs = store.blobs();
+        let now = OffsetDateTime::now_utc();
+        let old = format!("mesh/{}/1", MessageId::generate(now - time::Duration::days(31)));
+        let young = format!("mesh/{}/1", MessageId::generate(now - time::Duration::days(1)));
+        for key in [&old, &young] {
+            blobs.put(key, bytes::Bytes::from_static(b"small chunk")).await.unwrap();
+        }
+        assert_eq!(purge_inline_chunks(&blobs, now).await, 1);
+        assert!(blobs.get(&old).await.unwrap().is_none());
+        assert!(blobs.get(&young).await.unwrap().is_some());
     }
 }

@@ -180,7 +180,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let mesh =
         local_mesh::context(records.clone(), Arc::new(store.blobs()), Arc::new(store.queues()), &mesh_key).await?;
     let mailboxes = local_mesh::seed_mailboxes(&mesh).await?;
-    local_mesh::spawn_lifecycle(mesh.clone(), args.data_dir.join("blobs"));
+    local_mesh::spawn_lifecycle(mesh.clone(), store.blobs(), args.data_dir.join("blobs"));
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));

@@ -141,7 +141,7 @@ export class SpineAudit extends Construct {
 
     // ---- The writer.
     this.writer = new SpineFunction(this, 'Writer', {
-      spec: { name: AUDIT_WRITER_FUNCTION, service: 'audit', writes: true, public: false, patientData: true, routes: [] },
+      spec: { name: AUDIT_WRITER_FUNCTION, service: 'audit', writes: true, public: false, patientData: true, mesh: false, routes: [] },
       tables: [this.tableAccess('append')],
       logKey: props.logKey,
       trigger: 'queue',

@@ -1,6 +1,8 @@
-// The API's own refusals (authorizer 401/403, unknown route, throttling, any other 4XX/5XX) as FHIR
-// OperationOutcomes coded with Spine-ErrorOrWarningCode, the way the functions answer, echoing the
-// caller's X-Request-ID and X-Correlation-ID.
+// API Gateway's own refusals in the shape the functions answer with: the one mechanism
+// (`addGatewayResponses`: a body per response type, one content type, fixed headers), and the Spine API's
+// responses as FHIR OperationOutcomes coded with Spine-ErrorOrWarningCode (authorizer 401/403, unknown
+// route, throttling, any other 4XX/5XX), echoing the caller's X-Request-ID and X-Correlation-ID.
+// The MESH API's responses (MESH error JSON) use the same mechanism: lib/mesh-gateway-responses.ts.
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 
 export const SPINE_ERROR_CODE_SYSTEM = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode';
@@ -88,20 +90,47 @@ export function outcomeTemplate(r: FhirGatewayResponse): string {
   return `{"resourceType":"OperationOutcome","issue":[${issue}]}`;
 }
 
-/** Adds every FHIR gateway response to the API. */
-export function addFhirGatewayResponses(api: apigateway.RestApi): void {
-  for (const r of FHIR_GATEWAY_RESPONSES) {
-    const body = outcomeTemplate(r);
+/** One gateway response of any API: its construct id, type, status (else API Gateway's) and body template. */
+export interface GatewayResponseBody {
+  readonly id: string;
+  readonly type: apigateway.ResponseType;
+  readonly statusCode?: string;
+  readonly body: string;
+}
+
+/** How an API answers: its error content type and the headers every gateway response carries. */
+export interface GatewayResponseStyle {
+  readonly contentType: string;
+  /** Header name to a mapping expression (a 'quoted' literal or method.request.header.X). */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Adds each response to `api` with `style`'s Content-Type and headers. The same body is registered under
+ * the style's content type and application/json, so whichever template API Gateway selects, the body is ours.
+ */
+export function addGatewayResponses(api: apigateway.RestApi, style: GatewayResponseStyle, responses: GatewayResponseBody[]): void {
+  for (const r of responses) {
     api.addGatewayResponse(r.id, {
       type: r.type,
       statusCode: r.statusCode,
-      responseHeaders: {
-        'Content-Type': `'${FHIR_JSON}'`,
+      responseHeaders: { 'Content-Type': `'${style.contentType}'`, ...style.headers },
+      templates: { [style.contentType]: r.body, 'application/json': r.body },
+    });
+  }
+}
+
+/** Adds every FHIR gateway response to the API. */
+export function addFhirGatewayResponses(api: apigateway.RestApi): void {
+  addGatewayResponses(
+    api,
+    {
+      contentType: FHIR_JSON,
+      headers: {
         'X-Request-ID': 'method.request.header.X-Request-ID',
         'X-Correlation-ID': 'method.request.header.X-Correlation-ID',
       },
-      // The same FHIR body whichever template API Gateway selects; Content-Type is set above.
-      templates: { [FHIR_JSON]: body, 'application/json': body },
-    });
-  }
+    },
+    FHIR_GATEWAY_RESPONSES.map((r) => ({ id: r.id, type: r.type, statusCode: r.statusCode, body: outcomeTemplate(r) })),
+  );
 }

@@ -1,5 +1,5 @@
 // SpineFunction: the one construct that builds every Spine Lambda (one per Rust binary in the route
-// table, plus the authorizer and the audit writer) with the fixed runtime, memory, timeout, environment,
+// table, plus the authorizer, the audit writer and the MESH expiry job) with the fixed runtime, memory, timeout, environment,
 // tags, log group and least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -38,9 +38,17 @@ export const TABLE_WRITE_ACTIONS = [
  * the writer's code, not for the policy, until the writer uses PutItem alone.
  */
 export const TABLE_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
+/** Writes without DeleteItem (the MESH expiry job puts reports and updates messages, never deletes). */
+export const TABLE_PUT_UPDATE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 
 /** What a function may do on a Spine-shaped table (both tables have the same shape and indexes). */
-export type TableAccessLevel = 'read' | 'read-write' | 'append';
+export type TableAccessLevel = 'read' | 'read-write' | 'append' | 'put-update';
+
+const WRITE_ACTIONS: Record<Exclude<TableAccessLevel, 'read'>, string[]> = {
+  'read-write': TABLE_WRITE_ACTIONS,
+  append: TABLE_APPEND_ACTIONS,
+  'put-update': TABLE_PUT_UPDATE_ACTIONS,
+};
 
 export interface TableAccess {
   readonly table: dynamodb.ITable;
@@ -48,15 +56,21 @@ export interface TableAccess {
   readonly key: kms.IKey;
   /**
    * `read`: GetItem, BatchGetItem, Query (table and its indexes, named); `read-write`: plus
-   * TABLE_WRITE_ACTIONS; `append`: plus TABLE_APPEND_ACTIONS (PutItem, BatchWriteItem; no update, no delete).
+   * TABLE_WRITE_ACTIONS; `append`: plus TABLE_APPEND_ACTIONS (PutItem, BatchWriteItem; no update, no delete);
+   * `put-update`: plus TABLE_PUT_UPDATE_ACTIONS (no delete).
    */
   readonly access: TableAccessLevel;
+  /**
+   * What `Query` may read: the table itself (`table`) and which indexes. Defaults to the table and every
+   * index; the MESH expiry job queries gsi2 alone.
+   */
+  readonly queries?: { readonly table: boolean; readonly indexes: readonly string[] };
   /** Prefix of the statement ids: `Table` for the main table, `AuditTable` for the audit table. */
   readonly sidPrefix: string;
 }
 
 /** What invokes the function; it picks the acknowledgement reasons (each trigger has its own controls). */
-export type FunctionTrigger = 'api' | 'authorizer' | 'queue';
+export type FunctionTrigger = 'api' | 'authorizer' | 'queue' | 'schedule';
 
 export interface SpineFunctionProps {
   /** The function as grouped from the route table (or built by hand for the authorizer and the audit writer). */
@@ -81,6 +95,8 @@ export interface SpineFunctionProps {
  * rest added with `addToPolicy`).
  */
 export class SpineFunction extends Construct {
+  /** What the function is (name, service, routes, writes). */
+  public readonly spec: SpineFunctionSpec;
   public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
@@ -91,6 +107,7 @@ export class SpineFunction extends Construct {
   constructor(scope: Construct, id: string, props: SpineFunctionProps) {
     super(scope, id);
     const { spec, logKey } = props;
+    this.spec = spec;
     const trigger = props.trigger ?? 'api';
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -198,7 +215,11 @@ export class SpineFunction extends Construct {
 function tableStatements(scope: Construct, t: TableAccess): iam.PolicyStatement[] {
   const { table, key, sidPrefix: p } = t;
   const writes = t.access !== 'read';
-  const indexArns = TABLE_INDEX_NAMES.map((name) => `${table.tableArn}/index/${name}`);
+  const queries = t.queries ?? { table: true, indexes: TABLE_INDEX_NAMES };
+  for (const name of queries.indexes) {
+    if (!TABLE_INDEX_NAMES.includes(name)) throw new Error(`${p}: no index ${name} (the table has ${TABLE_INDEX_NAMES.join(', ')})`);
+  }
+  const indexArns = queries.indexes.map((name) => `${table.tableArn}/index/${name}`);
   const out = [
     new iam.PolicyStatement({
       sid: `${p}ItemReads`,
@@ -208,14 +229,14 @@ function tableStatements(scope: Construct, t: TableAccess): iam.PolicyStatement[
     new iam.PolicyStatement({
       sid: `${p}AndIndexQueries`,
       actions: ['dynamodb:Query'],
-      resources: [table.tableArn, ...indexArns],
+      resources: [...(queries.table ? [table.tableArn] : []), ...indexArns],
     }),
   ];
   if (writes) {
     out.push(
       new iam.PolicyStatement({
         sid: `${p}ItemWrites`,
-        actions: t.access === 'append' ? TABLE_APPEND_ACTIONS : TABLE_WRITE_ACTIONS,
+        actions: WRITE_ACTIONS[t.access as keyof typeof WRITE_ACTIONS],
         resources: [table.tableArn],
       }),
     );
@@ -234,13 +255,14 @@ function tableStatements(scope: Construct, t: TableAccess): iam.PolicyStatement[
 }
 
 const VPC_REASON =
-  'The functions accept no inbound network connections (only the Lambda Invoke API, called by API Gateway ' +
-  'or the SQS event source mapping under a scoped permission) and call only AWS APIs (DynamoDB, KMS, SQS, S3, ' +
-  'CloudWatch Logs, X-Ray) over TLS with SigV4, limited by a per-function IAM policy naming each table, key, ' +
-  'queue and bucket prefix. What a VPC would add is egress control: with gateway/interface endpoints (no NAT) ' +
-  'and endpoint policies the functions could be prevented from reaching any other account or the internet. ' +
+  'The functions accept no inbound network connections (only the Lambda Invoke API, called by API Gateway, ' +
+  'the SQS event source mapping or an EventBridge schedule under a scoped permission) and call only AWS APIs ' +
+  '(DynamoDB, KMS, SQS, S3, Secrets Manager, CloudWatch Logs, X-Ray) over TLS with SigV4, limited by a ' +
+  'per-function IAM policy naming each table, key, queue, secret and bucket prefix. What a VPC would add is ' +
+  'egress control: with gateway/interface endpoints (no NAT) and endpoint policies the functions could be ' +
+  'prevented from reaching any other account or the internet. ' +
   'We accept not having that network-layer exfiltration control today, because the code calls no non-AWS ' +
-  'endpoint; revisit (VPC + DynamoDB/S3 gateway endpoints + KMS/SQS/Logs/X-Ray interface endpoints, ' +
+  'endpoint; revisit (VPC + DynamoDB/S3 gateway endpoints + KMS/SQS/Secrets Manager/Logs/X-Ray interface endpoints, ' +
   'aws:SourceVpce conditions) when a function needs a third-party endpoint or policy requires egress filtering.';
 
 /** Per trigger, the reason each deliberate function finding is acknowledged. */
@@ -289,6 +311,21 @@ const FINDING_REASONS: Record<FunctionTrigger, Record<string, string>> = {
       'The writer\'s concurrency is capped by the event source mapping\'s maximum concurrency (set in ' +
       'SpineAudit), which limits how many batches the SQS poller delivers at once, without reserving capacity ' +
       'out of the account pool (reserved concurrency is refused when fewer than 100 unreserved executions remain).',
+    'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
+  },
+  schedule: {
+    'HIPAA.Security-LambdaDLQ':
+      'The function is invoked asynchronously by an hourly EventBridge rule (which retries a failed delivery), and ' +
+      'every run works from the table, not from the event: it handles every message due by now, so the next hourly ' +
+      'run redoes whatever a failed run left, idempotently. A DLQ would only hold copies of content-free schedule ' +
+      'events; the failure itself raises the CloudWatch alarm on the function\'s Errors metric (to the alarm topic).',
+    'Serverless-LambdaDLQ':
+      'Invoked by an hourly schedule whose events carry no data: the next run redoes a failed one from the table, ' +
+      'and failures are alarmed on the function\'s Errors metric, so a DLQ of schedule events would add nothing.',
+    'HIPAA.Security-LambdaConcurrency':
+      'The only trigger is one EventBridge schedule event per hour (plus its retries on failure), so at most a ' +
+      'couple of invocations ever run at once. Reserved concurrency would withhold capacity from the account pool, ' +
+      'and Lambda refuses it when fewer than 100 unreserved executions would remain.',
     'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
   },
 };

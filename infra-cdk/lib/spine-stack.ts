@@ -1,6 +1,7 @@
 // SpineStack: the single DynamoDB table (with its KMS key and backups), one SpineFunction per Rust
 // binary in shared/routes.json, the CIS authorizer and its token-signing key, the audit trail (queue,
-// DLQ, writer, table, archive bucket), and the API Gateway REST API (stage `prod`, WAF, logs).
+// DLQ, writer, table, archive bucket), the API Gateway REST API (stage `prod`, WAF, logs), and MESH
+// (its own mutual-TLS REST API, chunk bucket, events queue, shared key and expiry job: lib/mesh.ts).
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
@@ -12,7 +13,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SpineAudit } from './audit';
-import { DEFAULT_ROUTES_FILE, Route, SpineFunctionSpec, functionsOf, loadRoutes } from './routes';
+import { SpineMesh } from './mesh';
+import { MeshTlsProps, resolveMeshTls } from './mesh-domain';
+import { DEFAULT_ROUTES_FILE, Route, SpineFunctionSpec, functionsOf, isMesh, loadRoutes } from './routes';
 import { buildApi } from './spine-api';
 import { SpineFunction, TableAccess } from './spine-function';
 import { spineTable } from './spine-table';
@@ -41,6 +44,11 @@ export interface SpineStackProps extends StackProps {
   readonly throttlingBurstLimit?: number;
   /** Where clients reach the API (https, no trailing slash); else context `baseUrl`, else DEFAULT_BASE_URL. */
   readonly baseUrl?: string;
+  /**
+   * The MESH API's mutual-TLS domain; each setting left out comes from the context (meshDomainName,
+   * meshCertificateArn, meshTruststoreUri, meshTruststoreVersion), else a placeholder (with a warning).
+   */
+  readonly mesh?: MeshTlsProps;
 }
 
 export class SpineStack extends Stack {
@@ -52,6 +60,7 @@ export class SpineStack extends Stack {
   public readonly authorizer: SpineFunction;
   public readonly signingKey: TokenSigningKey;
   public readonly audit: SpineAudit;
+  public readonly mesh: SpineMesh;
 
   constructor(scope: Construct, id: string, props: SpineStackProps = {}) {
     super(scope, id, {
@@ -129,14 +138,14 @@ export class SpineStack extends Stack {
           ...(onAudit ? { SPINE_AUDIT_TABLE_NAME: this.audit.table.tableName } : { SPINE_TABLE_NAME: this.table.tableName }),
         },
       });
-      // Every token-protected function audits its refusals (and its patient-data accesses).
-      if (!spec.public) this.audit.grantSend(fn);
+      // Every token-protected function audits its refusals (and its patient-data accesses); MESH is not audited.
+      if (!spec.public && !spec.mesh) this.audit.grantSend(fn);
       this.functions.set(spec.name, fn);
     }
 
     // ---- The authorizer: verifies the token (public key from KMS) and audits refusals; no table.
     this.authorizer = new SpineFunction(this, constructIdOf(AUTHORIZER_FUNCTION), {
-      spec: { name: AUTHORIZER_FUNCTION, service: 'cis', writes: false, public: false, patientData: false, routes: [] },
+      spec: { name: AUTHORIZER_FUNCTION, service: 'cis', writes: false, public: false, patientData: false, mesh: false, routes: [] },
       tables: [],
       logKey,
       trigger: 'authorizer',
@@ -152,14 +161,31 @@ export class SpineStack extends Stack {
     if (jwksFn) this.signingKey.grantPublicKey(jwksFn);
     this.signingKey.grantPublicKey(this.authorizer);
 
-    // ---- The REST API.
+    // ---- The REST API (every route but MESH's).
     this.api = buildApi(this, {
-      routes: this.routes,
+      routes: this.routes.filter((r) => !isMesh(r)),
       functions: this.functions,
       authorizer: this.authorizer,
       logKey,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+    });
+
+    // ---- MESH: its own API (mutual TLS), chunk bucket, events queue, shared key and expiry job.
+    this.mesh = new SpineMesh(this, 'Mesh', {
+      routes: this.routes.filter(isMesh),
+      functions: new Map(specs.filter((s) => s.mesh).map((s) => [s.name, this.functions.get(s.name)!])),
+      table: this.table,
+      tableKey,
+      accessLogBucket,
+      alarmTopic,
+      environment: commonEnv,
+      lambdaBuildDir: props.lambdaBuildDir,
+      logKey,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+      tls: resolveMeshTls(this, props.mesh),
+      cloudWatchAccount: this.api.node.tryFindChild('Account'),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Spine API (stage prod)' });
@@ -182,6 +208,26 @@ export class SpineStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn, description: 'Subscribe operators here' });
+    new CfnOutput(this, 'MeshUrl', {
+      value: `https://${this.mesh.domain.domainName}/messageexchange`,
+      description: 'The MESH API (mutual TLS only; the execute-api endpoint is disabled)',
+    });
+    new CfnOutput(this, 'MeshDomainTarget', {
+      value: this.mesh.domain.domainNameAliasDomainName,
+      description: 'Point the MESH domain\'s DNS (CNAME or Route 53 alias) here',
+    });
+    new CfnOutput(this, 'MeshChunkBucketName', {
+      value: this.mesh.chunkBucket.bucketName,
+      description: 'The MESH chunk bucket (mesh/<message id>/<chunk number>, SPINE_MESH_BUCKET)',
+    });
+    new CfnOutput(this, 'MeshEventsQueueUrl', {
+      value: this.mesh.eventsQueue.queueUrl,
+      description: 'The mesh-events queue (accepted, acknowledged, expired; SPINE_MESH_EVENTS_QUEUE is its name)',
+    });
+    new CfnOutput(this, 'MeshSharedKeySecretArn', {
+      value: this.mesh.sharedKey.secretArn,
+      description: 'The MESH shared key (Secrets Manager; distribute to MESH clients)',
+    });
   }
 
   /** An SNS topic for alarms, encrypted with its own key that CloudWatch alarms may use to publish. */

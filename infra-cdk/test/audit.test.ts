@@ -3,12 +3,26 @@
 // the queue or read and write the trail.
 import { Template } from 'aws-cdk-lib/assertions';
 import { SpineStack } from '../lib/spine-stack';
-import { allows, asArray, envOf, freshApp, functionLogicalId, isPublicRaw, rawRoutes, resourceLike, statementsOf } from './helpers';
+import {
+  EXTRA_FUNCTIONS,
+  allows,
+  asArray,
+  envOf,
+  freshApp,
+  functionLogicalId,
+  isMeshRaw,
+  isPublicRaw,
+  rawRoutes,
+  resourceLike,
+  statementsOf,
+} from './helpers';
 
 const routes = rawRoutes();
 const functionNames = [...new Set(routes.map((r) => r.function))];
 const publicFunctions = functionNames.filter((n) => routes.some((r) => r.function === n && isPublicRaw(r)));
-const protectedFunctions = functionNames.filter((n) => !publicFunctions.includes(n));
+/** MESH functions take no bearer token and are not audited (MESH has no patient-data access to record). */
+const meshFunctions = [...functionNames.filter((n) => routes.some((r) => r.function === n && isMeshRaw(r))), 'mesh-expire-messages'];
+const protectedFunctions = functionNames.filter((n) => !publicFunctions.includes(n) && !meshFunctions.includes(n));
 
 let stack: SpineStack;
 let template: Template;
@@ -144,7 +158,7 @@ describe('audit table', () => {
   });
 
   test('only the writer may write the audit table', () => {
-    const all = [...functionNames, 'cis-authorizer', 'audit-writer'];
+    const all = [...functionNames, ...EXTRA_FUNCTIONS];
     for (const a of ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
       const writers = all.filter((n) => allows(statementsOf(template, n), a, auditTableId()));
       expect({ action: a, writers }).toEqual({ action: a, writers: a.endsWith('PutItem') || a.endsWith('BatchWriteItem') ? ['audit-writer'] : [] });
@@ -218,8 +232,15 @@ describe('who may send to the audit queue', () => {
     expect(envOf(template, name).SPINE_AUDIT_QUEUE).toBeUndefined();
   });
 
+  test.each(meshFunctions)('%s (MESH) cannot send to the audit queue or use the audit key, and is not told the queue', (name) => {
+    const st = statementsOf(template, name);
+    expect(allows(st, 'sqs:SendMessage', queue().id)).toBe(false);
+    expect(JSON.stringify(st)).not.toContain(`"${auditKeyId()}"`);
+    expect(envOf(template, name).SPINE_AUDIT_QUEUE).toBeUndefined();
+  });
+
   test('nobody but the writer may receive or delete audit messages', () => {
-    const all = [...functionNames, 'cis-authorizer', 'audit-writer'];
+    const all = [...functionNames, ...EXTRA_FUNCTIONS];
     expect(all.filter((n) => allows(statementsOf(template, n), 'sqs:ReceiveMessage'))).toEqual(['audit-writer']);
     expect(all.filter((n) => allows(statementsOf(template, n), 'sqs:DeleteMessage'))).toEqual(['audit-writer']);
   });

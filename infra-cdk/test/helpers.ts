@@ -1,6 +1,6 @@
 // Test helpers: build a fresh app as bin/spine.ts does (cdk.json context, three nag packs),
-// read routes.json independently of the loader, map API Gateway resources back to their paths, and
-// find a function's environment and policy statements by its spine:function tag.
+// read routes.json independently of the loader, map API Gateway resources back to their paths, find
+// each API's methods, and find a function's environment and policy statements by its spine:function tag.
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
@@ -22,10 +22,15 @@ export interface RawRoute {
   patient_data: boolean;
   relationship: boolean;
   writes: boolean;
+  max_body?: number;
 }
 
 /** A route that takes no token (the OAuth token endpoint, the JWKS). */
 export const isPublicRaw = (r: RawRoute): boolean => r.activity === 'none';
+/** A MESH route (on the MESH API; no bearer token, no authorizer, not audited). */
+export const isMeshRaw = (r: RawRoute): boolean => r.activity === 'nhsmesh';
+/** The functions no route names, and the construct holding each: authorizer, audit writer, MESH expiry job. */
+export const EXTRA_FUNCTIONS = ['cis-authorizer', 'audit-writer', 'mesh-expire-messages'];
 
 /** routes.json read directly (not through lib/routes.ts), so the loader is not its own oracle. */
 export function rawRoutes(file: string = ROUTES_FILE): RawRoute[] {
@@ -64,6 +69,28 @@ export function resourcePaths(template: Template): Map<string, string> {
     if (r.Type === 'AWS::ApiGateway::Resource') resolve(id);
   }
   return out;
+}
+
+/** The methods of the REST API whose logical id starts with `apiPrefix` ('Api' for the Spine API, 'MeshApi'), as "METHOD /path" with their properties. */
+export function methodsOf(template: Template, apiPrefix: string): { route: string; props: Record<string, any> }[] {
+  const apiId = resourceLike(template, 'AWS::ApiGateway::RestApi', apiPrefix).id;
+  const paths = resourcePaths(template);
+  return Object.values(template.findResources('AWS::ApiGateway::Method'))
+    .filter((m) => m.Properties.RestApiId.Ref === apiId)
+    .map((m) => ({
+      route: `${m.Properties.HttpMethod} ${m.Properties.ResourceId.Ref ? paths.get(m.Properties.ResourceId.Ref) : '/'}`,
+      props: m.Properties,
+    }));
+}
+
+/** The gateway response of `type` on the REST API whose logical id starts with `apiPrefix`. */
+export function gatewayResponseOf(template: Template, apiPrefix: string, type: string): Record<string, any> {
+  const apiId = resourceLike(template, 'AWS::ApiGateway::RestApi', apiPrefix).id;
+  const found = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).filter(
+    (r) => r.Properties.ResponseType === type && r.Properties.RestApiId.Ref === apiId,
+  );
+  if (found.length !== 1) throw new Error(`expected one ${type} gateway response on ${apiPrefix}, found ${found.length}`);
+  return found[0].Properties;
 }
 
 /** Logical id of the Lambda function tagged spine:function=<name>. */

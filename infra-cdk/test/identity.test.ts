@@ -1,24 +1,29 @@
 // Unit tests of the identity side of SpineStack: the KMS token-signing key and who may use it, the
-// CIS REQUEST authorizer on every token-protected method (public ones open), the FHIR gateway
-// responses, and the token issuer/audience every function is given.
+// CIS REQUEST authorizer on every token-protected method of the Spine API (public ones open), the FHIR
+// gateway responses, and the token issuer/audience every function is given.
 import { Template } from 'aws-cdk-lib/assertions';
 import { SpineStack } from '../lib/spine-stack';
 import {
+  EXTRA_FUNCTIONS,
   allows,
   asArray,
   envOf,
   freshApp,
   functionLogicalId,
+  gatewayResponseOf,
+  isMeshRaw,
   isPublicRaw,
+  methodsOf,
   rawRoutes,
   resourceLike,
-  resourcePaths,
   statementsOf,
 } from './helpers';
 
 const routes = rawRoutes();
+/** The routes of the Spine API (MESH routes are on the MESH API, tested in mesh.test.ts). */
+const spineRoutes = routes.filter((r) => !isMeshRaw(r));
 const functionNames = [...new Set(routes.map((r) => r.function))];
-const ALL_FUNCTIONS = [...functionNames, 'cis-authorizer', 'audit-writer'];
+const ALL_FUNCTIONS = [...functionNames, ...EXTRA_FUNCTIONS];
 
 let stack: SpineStack;
 let template: Template;
@@ -97,15 +102,14 @@ describe('CIS authorizer', () => {
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
-  test('every method: CUSTOM with the authorizer unless its route is public (activity "none"), then NONE', () => {
+  test('every Spine API method: CUSTOM with the authorizer unless its route is public (activity "none"), then NONE', () => {
     const authorizerId = resourceLike(template, 'AWS::ApiGateway::Authorizer', 'Authorizer').id;
-    const paths = resourcePaths(template);
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
-    expect(methods.length).toBe(routes.length);
-    expect(routes.some(isPublicRaw)).toBe(true);
-    expect(routes.some((r) => !isPublicRaw(r))).toBe(true);
-    for (const route of routes) {
-      const m = methods.find((p) => p.HttpMethod === route.method && paths.get(p.ResourceId.Ref) === route.path)!;
+    const methods = methodsOf(template, 'Api');
+    expect(methods.length).toBe(spineRoutes.length);
+    expect(spineRoutes.some(isPublicRaw)).toBe(true);
+    expect(spineRoutes.some((r) => !isPublicRaw(r))).toBe(true);
+    for (const route of spineRoutes) {
+      const m = methods.find((x) => x.route === `${route.method} ${route.path}`)!.props;
       if (isPublicRaw(route)) {
         expect(m.AuthorizationType).toBe('NONE');
         expect(m.AuthorizerId).toBeUndefined();
@@ -129,9 +133,7 @@ describe('CIS authorizer', () => {
 });
 
 describe('gateway responses', () => {
-  const responseOf = (type: string) =>
-    Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).find((r) => r.Properties.ResponseType === type)!
-      .Properties;
+  const responseOf = (type: string) => gatewayResponseOf(template, 'Api', type);
 
   test.each([
     ['UNAUTHORIZED', '401'],

@@ -1,19 +1,32 @@
-// Unit tests of SpineStack: the tables, one Lambda and one API method per route of routes.json (plus
-// the authorizer and the audit writer), least-privilege IAM derived from `writes`, the API stage,
-// outputs and the placeholder fallback.
+// Unit tests of SpineStack: the tables, one Lambda per function of routes.json (plus the authorizer,
+// the audit writer and the MESH expiry job) and one API method per route (MESH routes on the MESH API,
+// the rest on the Spine API), least-privilege IAM derived from `writes`, the API stage, outputs and the
+// placeholder fallback.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SpineStack } from '../lib/spine-stack';
-import { asArray, envOf, freshApp, functionLogicalId, isPublicRaw, rawRoutes, resourcePaths, statementsForRole } from './helpers';
+import {
+  EXTRA_FUNCTIONS,
+  asArray,
+  envOf,
+  freshApp,
+  functionLogicalId,
+  isMeshRaw,
+  isPublicRaw,
+  methodsOf,
+  rawRoutes,
+  resourcePaths,
+  statementsForRole,
+} from './helpers';
 
 const routes = rawRoutes();
 const functionNames = [...new Set(routes.map((r) => r.function))];
 const writes = (fn: string) => routes.some((r) => r.function === fn && r.writes);
 const isPublicFn = (fn: string) => routes.some((r) => r.function === fn && isPublicRaw(r));
-/** The functions no route names: the API Gateway authorizer and the audit queue's writer. */
-const EXTRA_FUNCTIONS = ['cis-authorizer', 'audit-writer'];
+const isMeshFn = (fn: string) => routes.some((r) => r.function === fn && isMeshRaw(r));
+const spineRoutes = routes.filter((r) => !isMeshRaw(r));
 
 let stack: SpineStack;
 let template: Template;
@@ -103,7 +116,7 @@ describe('DynamoDB tables', () => {
 });
 
 describe('Lambda functions', () => {
-  test('exactly one function per routed binary, plus the authorizer and the audit writer', () => {
+  test('exactly one function per routed binary, plus the authorizer, the audit writer and the MESH expiry job', () => {
     expect(functionNames.length).toBe(routes.length); // today every route has its own binary
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length + EXTRA_FUNCTIONS.length);
   });
@@ -119,7 +132,15 @@ describe('Lambda functions', () => {
     expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
     const onAudit = routes.some((r) => r.function === name && r.service === 'audit');
     const signs = ['cis-token', 'cis-jwks'].includes(name);
-    expect(fn.Environment.Variables).toEqual({
+    const mesh = isMeshFn(name);
+    // MESH functions: their own variables (tested in mesh.test.ts), never the audit queue.
+    const meshEnv = ['MESH_SHARED_KEY_SECRET_ARN', 'SPINE_MESH_BUCKET', 'SPINE_MESH_EVENTS_QUEUE'];
+    const env = { ...fn.Environment.Variables };
+    if (mesh) {
+      expect(env.MESH_SHARED_KEY_SECRET_ARN).toBeDefined();
+      for (const k of meshEnv) delete env[k];
+    }
+    expect(env).toEqual({
       SPINE_STORE: 'aws',
       AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
       RUST_LOG: 'info',
@@ -130,7 +151,7 @@ describe('Lambda functions', () => {
       ...(onAudit
         ? { SPINE_AUDIT_TABLE_NAME: { Ref: expect.stringMatching(/^AuditTable/) } }
         : { SPINE_TABLE_NAME: { Ref: expect.stringMatching(/^Table/) } }),
-      ...(isPublicFn(name) ? {} : { SPINE_AUDIT_QUEUE: { 'Fn::GetAtt': [expect.stringMatching(/^AuditQueue/), 'QueueName'] } }),
+      ...(isPublicFn(name) || mesh ? {} : { SPINE_AUDIT_QUEUE: { 'Fn::GetAtt': [expect.stringMatching(/^AuditQueue/), 'QueueName'] } }),
       ...(signs ? { SPINE_SIGNING_KEY_ID: { 'Fn::GetAtt': [expect.stringMatching(/^TokenSigningKey/), 'Arn'] } } : {}),
     });
     // Its own log group, encrypted, with a retention.
@@ -196,22 +217,26 @@ describe('IAM least privilege from `writes`', () => {
 });
 
 describe('API Gateway', () => {
-  test('one method per route: right HTTP method, right resource path, right function, authorizer unless public', () => {
-    const paths = resourcePaths(template);
-    const methods = template.findResources('AWS::ApiGateway::Method');
-    const actual = Object.values(methods).map((m) => {
-      const p = m.Properties;
-      const resourcePath = p.ResourceId.Ref ? paths.get(p.ResourceId.Ref) : '/';
-      const uri = JSON.stringify(p.Integration.Uri);
-      return { method: p.HttpMethod, path: resourcePath, uri, type: p.Integration.Type, auth: p.AuthorizationType };
-    });
-    expect(actual.map((a) => `${a.method} ${a.path}`).sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
-    for (const route of routes) {
-      const m = actual.find((a) => a.method === route.method && a.path === route.path)!;
+  test('one method per non-MESH route on the Spine API: right HTTP method, path, function, authorizer unless public', () => {
+    const actual = methodsOf(template, 'Api').map(({ route, props: p }) => ({
+      route,
+      uri: JSON.stringify(p.Integration.Uri),
+      type: p.Integration.Type,
+      auth: p.AuthorizationType,
+    }));
+    expect(actual.map((a) => a.route).sort()).toEqual(spineRoutes.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of spineRoutes) {
+      const m = actual.find((a) => a.route === `${route.method} ${route.path}`)!;
       expect(m.type).toBe('AWS_PROXY');
       expect(m.uri).toContain(`"${functionLogicalId(template, route.function)}"`);
       expect(m.auth).toBe(isPublicRaw(route) ? 'NONE' : 'CUSTOM');
     }
+  });
+
+  test('every route is served by exactly one of the two APIs', () => {
+    const served = [...methodsOf(template, 'Api'), ...methodsOf(template, 'MeshApi')].map((m) => m.route);
+    expect(served.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    template.resourceCountIs('AWS::ApiGateway::Method', routes.length);
   });
 
   test('path parameters are required and checked by the request validator', () => {
@@ -223,8 +248,9 @@ describe('API Gateway', () => {
     });
   });
 
-  test('stage prod: access logs to an encrypted log group, X-Ray, throttling, no data trace', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+  test('both stages prod: access logs to an encrypted log group, X-Ray, throttling, no data trace', () => {
+    template.resourceCountIs('AWS::ApiGateway::Stage', 2);
+    template.allResourcesProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.anyValue() }),
@@ -246,8 +272,8 @@ describe('API Gateway', () => {
     }
   });
 
-  test('a WAFv2 web ACL with the AWS common rule set is associated with the stage and logs', () => {
-    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+  test('a WAFv2 web ACL with the AWS common rule set is associated with each stage and logs', () => {
+    template.allResourcesProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       Rules: Match.arrayWith([
         Match.objectLike({
@@ -255,11 +281,12 @@ describe('API Gateway', () => {
         }),
       ]),
     });
-    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
-    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+    template.resourceCountIs('AWS::WAFv2::WebACL', 2);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 2);
+    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 2);
   });
 
-  test('outputs: API URL, table name, audit queue/table/bucket, signing key, JWKS URL, alarm topic', () => {
+  test('outputs: API URL, table name, audit queue/table/bucket, signing key, JWKS URL, alarm topic, MESH', () => {
     const outputs = template.toJSON().Outputs;
     expect(Object.keys(outputs).sort()).toEqual([
       'AlarmTopicArn',
@@ -268,6 +295,11 @@ describe('API Gateway', () => {
       'AuditQueueName',
       'AuditTableName',
       'JwksUrl',
+      'MeshChunkBucketName',
+      'MeshDomainTarget',
+      'MeshEventsQueueUrl',
+      'MeshSharedKeySecretArn',
+      'MeshUrl',
       'TableName',
       'TokenSigningKeyArn',
     ]);
@@ -322,6 +354,7 @@ describe('Lambda code assets', () => {
     expect(warnings.length).toBe(functionNames.length + EXTRA_FUNCTIONS.length);
     expect(s.authorizer.usesPlaceholder).toBe(true);
     expect(s.audit.writer.usesPlaceholder).toBe(true);
+    expect(s.mesh.expirer.usesPlaceholder).toBe(true);
   });
 
   test.each(EXTRA_FUNCTIONS)('%s is found at target/lambda/<function>/bootstrap like every routed function', (name) => {
@@ -329,7 +362,7 @@ describe('Lambda code assets', () => {
     fs.mkdirSync(path.join(dir, name));
     fs.writeFileSync(path.join(dir, name, 'bootstrap'), 'not really an ELF binary');
     const { stack: s } = freshApp({ lambdaBuildDir: dir });
-    const fn = name === 'cis-authorizer' ? s.authorizer : s.audit.writer;
+    const fn = { 'cis-authorizer': s.authorizer, 'audit-writer': s.audit.writer, 'mesh-expire-messages': s.mesh.expirer }[name]!;
     expect(fn.usesPlaceholder).toBe(false);
     for (const other of functionNames) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);
   });

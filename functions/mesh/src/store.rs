@@ -107,7 +107,9 @@ impl MeshStore {
     /// so of any number of concurrent uses exactly one is `Ok`; the others are
     /// [`MeshStoreError::Replayed`].
     pub async fn record_token(&self, key: &ReplayKey) -> MeshResult<()> {
-        match self.records.put(model::token_item(key), Condition::NotExists).await {
+        // A replay record lost in a power cut costs little, so the embedded store need not wait for
+        // the disk (`put_lazy`); DynamoDB writes it durably either way.
+        match self.records.put_lazy(model::token_item(key), Condition::NotExists).await {
             Ok(()) => Ok(()),
             Err(StoreError::ConditionFailed { .. }) => Err(MeshStoreError::Replayed),
             Err(e) => Err(e.into()),
@@ -117,27 +119,40 @@ impl MeshStore {
     // --- Sending ---
 
     /// Creates message `meta` (its id, parties, headers, `total_chunks` ≥ 1, chunk 1's encoding)
-    /// with `chunk1` as its first chunk. The message is claimed first (an id in use is
-    /// [`MeshStoreError::AlreadyExists`], and nothing of the other message is touched), then chunk 1
-    /// is recorded as any chunk is: a one-chunk message is `accepted` on return, a longer one
-    /// `uploading`.
+    /// with `chunk1` as its first chunk: chunk 1's blob, then one transaction that creates the
+    /// message (`attribute_not_exists`) already counting chunk 1 — `accepted` at once when it is the
+    /// only chunk, else `uploading` — with chunk 1's record. An id in use is
+    /// [`MeshStoreError::AlreadyExists`] and creates nothing; it is checked before the blob is
+    /// written, so another message's chunk is never touched (short of two senders drawing the same
+    /// id in the same microsecond — one in 2^24 — between that check and the write).
     pub async fn start_message(&self, meta: MessageMeta, chunk1: Bytes) -> MeshResult<ChunkReceipt> {
         if meta.total_chunks == 0 {
             return Err(MeshStoreError::ChunkOutOfRange { chunk: 1, total: 0 });
         }
+        if self.records.get(&message_pk(&meta.id), MESSAGE_SK).await?.is_some() {
+            return Err(MeshStoreError::AlreadyExists);
+        }
+        let now = OffsetDateTime::now_utc();
+        let accepted = meta.total_chunks == 1;
         let meta = MessageMeta {
-            status: MessageStatus::Uploading,
-            chunks_received: 0,
-            accepted_at: None,
+            status: if accepted { MessageStatus::Accepted } else { MessageStatus::Uploading },
+            chunks_received: 1,
+            accepted_at: accepted.then_some(now),
             acknowledged_at: None,
+            status_at: if accepted { now } else { meta.status_at },
             ..meta
         };
-        match self.records.put(meta.item(1), Condition::NotExists).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { .. }) => return Err(MeshStoreError::AlreadyExists),
-            Err(e) => return Err(e.into()),
+        let record = ChunkRecord { size: chunk1.len() as u64, sha256: hex::encode(Sha256::digest(&chunk1)) };
+        self.blobs.put(&chunk_blob_key(&meta.id, 1), chunk1).await?;
+        let ops = vec![
+            WriteOp::Put { item: meta.item(1), condition: Condition::NotExists },
+            WriteOp::Put { item: record.item(&meta.id, 1, meta.expires_at), condition: Condition::NotExists },
+        ];
+        match self.records.transact_write(ops).await {
+            Ok(()) => Ok(ChunkReceipt { meta, accepted_now: accepted, duplicate: false }),
+            Err(StoreError::ConditionFailed { .. }) => Err(MeshStoreError::AlreadyExists),
+            Err(e) => Err(e.into()),
         }
-        self.put_chunk(&meta.id, &meta.sender, 1, meta.content_encoding.into(), chunk1).await
     }
 
     /// Stores chunk `n` of message `id`, sent by `sender` with `encoding`. Checks, in the sandbox's

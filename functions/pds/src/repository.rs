@@ -34,6 +34,18 @@ pub enum WriteOutcome {
 /// The first NHS-number base allocated to patients created through the API (the 9xx test range,
 /// above every seeded number).
 pub const FIRST_ALLOCATED_BASE: u32 = 970_000_000;
+
+/// How often a create tries for the counter before answering 503 (retry with the same request id).
+const ALLOCATION_ATTEMPTS: u32 = 40;
+
+/// A short pause before trying the counter again, growing with the attempt and jittered, so that
+/// many creates at once (each round of which only one can win) spread out instead of colliding
+/// again in the same commit.
+async fn allocation_backoff(attempt: u32) {
+    let jitter = u64::from(uuid::Uuid::new_v4().as_fields().0 % 4);
+    let millis = u64::from(attempt.min(8)) + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
 const COUNTER_PK: &str = "COUNTER#NHS_NUMBER";
 const COUNTER_SK: &str = "COUNTER";
 
@@ -164,7 +176,10 @@ impl PatientRepository {
         &self,
         make: impl Fn(NhsNumber) -> (PatientRecord, Vec<WriteOp>),
     ) -> SpineResult<(NhsNumber, WriteOutcome)> {
-        for _ in 0..16 {
+        for attempt in 0..ALLOCATION_ATTEMPTS {
+            if attempt > 0 {
+                allocation_backoff(attempt).await;
+            }
             let counter = self.store.get(COUNTER_PK, COUNTER_SK).await?;
             let (mut base, condition) = match &counter {
                 Some(item) => (

@@ -217,6 +217,14 @@ pub trait RecordStore: Send + Sync {
     /// Writes the item if `condition` holds, replacing any item with the same key.
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()>;
 
+    /// [`RecordStore::put`] for a record whose loss in a power cut costs little (a spent token's
+    /// replay record): a store that batches commits may make it visible at once and durable with
+    /// its next durable commit, instead of making the caller wait for the disk. Conditions hold
+    /// exactly as for `put`. DynamoDB (every write durable) does a plain `put`.
+    async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
+        self.put(item, condition).await
+    }
+
     /// Deletes the item with this key if `condition` holds.
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()>;
 

@@ -1,6 +1,7 @@
 //! Download compression by `Accept-Encoding`, as MESH does it: a chunk stored gzip-encoded goes out
 //! gzip-encoded to a caller that accepts gzip and decoded to one that does not; a v2 caller that
-//! accepts gzip gets a chunk stored plain compressed on the way out. A chunk is at most
+//! accepts gzip gets a chunk stored plain compressed on the way out, unless gzip would not make it
+//! smaller (random or already-compressed data goes out as stored). A chunk is at most
 //! [`crate::MAX_CHUNK_BYTES`] (plus what gzip adds), so this works on one chunk in memory.
 
 use std::io::{Read, Write};
@@ -42,9 +43,13 @@ pub fn for_download(
             Ok((Bytes::from(out), false))
         }
         (StoredEncoding::Identity, true) if version == ApiVersion::V2 && !body.is_empty() => {
-            let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 2 + 64), Compression::fast());
+            // Room for gzip's worst case (stored blocks: 5 bytes per 64 KiB, plus header and
+            // trailer), so the buffer never grows; a chunk that does not shrink goes out as it is.
+            let bound = body.len() + body.len() / 8192 + 64;
+            let mut encoder = GzEncoder::new(Vec::with_capacity(bound), Compression::fast());
             encoder.write_all(&body).map_err(|_| MeshError::internal_error())?;
-            Ok((Bytes::from(encoder.finish().map_err(|_| MeshError::internal_error())?), true))
+            let gz = encoder.finish().map_err(|_| MeshError::internal_error())?;
+            if gz.len() >= body.len() { Ok((body, false)) } else { Ok((Bytes::from(gz), true)) }
         }
         (StoredEncoding::Identity, _) => Ok((body, false)),
     }

@@ -1,5 +1,9 @@
-//! The embedded blob store: one file per object under a directory, written to a temporary file and
-//! renamed into place so a reader never sees half an object.
+//! The embedded blob store. An object of at most [`INLINE_MAX`] bytes is a row of the database's
+//! `blobs` table, written in the record store's commit groups (one `fsync` for many writers, as
+//! S3 takes many small PUTs at once); a larger one is a file under the blob directory, written to a
+//! temporary file, synced and renamed into place, so a reader never sees half an object and a large
+//! object never passes through the database. A key is in one place at a time: writing it in one
+//! removes it from the other.
 
 use std::io::SeekFrom;
 use std::path::PathBuf;
@@ -8,18 +12,64 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+use redb::ReadableDatabase;
+
 use super::backend;
+use super::record::{BLOBS, EmbeddedRecordStore};
 use crate::ports::blob::{PART_SIZE, validate_key};
 use crate::ports::{BlobStore, StoreResult};
+
+/// Objects up to this size are kept in the database; larger ones are files.
+pub const INLINE_MAX: usize = 256 * 1024;
 
 #[derive(Clone)]
 pub struct EmbeddedBlobStore {
     dir: PathBuf,
+    records: EmbeddedRecordStore,
 }
 
 impl EmbeddedBlobStore {
-    pub(super) fn new(dir: PathBuf) -> Self {
-        EmbeddedBlobStore { dir }
+    pub(super) fn new(dir: PathBuf, records: EmbeddedRecordStore) -> Self {
+        EmbeddedBlobStore { dir, records }
+    }
+
+    /// The object's bytes if the database holds it.
+    fn inline(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        let txn = self.records.database().begin_read().map_err(backend)?;
+        let table = txn.open_table(BLOBS).map_err(backend)?;
+        Ok(table.get(key).map_err(backend)?.map(|v| Bytes::copy_from_slice(v.value())))
+    }
+
+    async fn remove_inline(&self, key: &str) -> StoreResult<()> {
+        if self.inline(key)?.is_none() {
+            return Ok(());
+        }
+        let key = key.to_owned();
+        self.records.write_blobs(move |t| t.remove(key.as_str()).map(|_| ()).map_err(backend)).await
+    }
+
+    async fn remove_file(&self, key: &str) -> StoreResult<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    /// The keys under `prefix` kept in the database (the local MESH purge walks them; files it
+    /// finds in the directory).
+    pub fn inline_keys(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        let txn = self.records.database().begin_read().map_err(backend)?;
+        let table = txn.open_table(BLOBS).map_err(backend)?;
+        let mut keys = Vec::new();
+        for entry in table.range(prefix..).map_err(backend)? {
+            let (k, _) = entry.map_err(backend)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            keys.push(k.value().to_owned());
+        }
+        Ok(keys)
     }
 
     fn path(&self, key: &str) -> StoreResult<PathBuf> {
@@ -44,11 +94,19 @@ impl EmbeddedBlobStore {
 impl BlobStore for EmbeddedBlobStore {
     async fn put(&self, key: &str, body: Bytes) -> StoreResult<()> {
         self.path(key)?;
+        if body.len() <= INLINE_MAX {
+            let owned = key.to_owned();
+            self.records
+                .write_blobs(move |t| t.insert(owned.as_str(), body.as_ref()).map(|_| ()).map_err(backend))
+                .await?;
+            return self.remove_file(key).await;
+        }
         let temp = self.temp_path();
         let mut file = tokio::fs::File::create(&temp).await.map_err(backend)?;
         file.write_all(&body).await.map_err(backend)?;
         file.sync_all().await.map_err(backend)?;
-        self.commit(temp, key).await
+        self.commit(temp, key).await?;
+        self.remove_inline(key).await
     }
 
     async fn put_stream(&self, key: &str, body: &mut (dyn AsyncRead + Unpin + Send)) -> StoreResult<u64> {
@@ -73,10 +131,14 @@ impl BlobStore for EmbeddedBlobStore {
         }
         file.sync_all().await.map_err(backend)?;
         self.commit(temp, key).await?;
+        self.remove_inline(key).await?;
         Ok(total)
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        if let Some(b) = self.inline(key)? {
+            return Ok(Some(b));
+        }
         match tokio::fs::read(self.path(key)?).await {
             Ok(b) => Ok(Some(Bytes::from(b))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -85,6 +147,13 @@ impl BlobStore for EmbeddedBlobStore {
     }
 
     async fn get_range(&self, key: &str, start: u64, end_inclusive: u64) -> StoreResult<Option<Bytes>> {
+        if let Some(b) = self.inline(key)? {
+            let size = b.len() as u64;
+            if start >= size || end_inclusive < start {
+                return Ok(Some(Bytes::new()));
+            }
+            return Ok(Some(b.slice(start as usize..=end_inclusive.min(size - 1) as usize)));
+        }
         let mut file = match tokio::fs::File::open(self.path(key)?).await {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -102,6 +171,9 @@ impl BlobStore for EmbeddedBlobStore {
     }
 
     async fn size(&self, key: &str) -> StoreResult<Option<u64>> {
+        if let Some(b) = self.inline(key)? {
+            return Ok(Some(b.len() as u64));
+        }
         match tokio::fs::metadata(self.path(key)?).await {
             Ok(m) => Ok(Some(m.len())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -110,11 +182,8 @@ impl BlobStore for EmbeddedBlobStore {
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        match tokio::fs::remove_file(self.path(key)?).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(backend(e)),
-        }
+        self.remove_inline(key).await?;
+        self.remove_file(key).await
     }
 
     async fn presign_get(&self, key: &str, _expires_secs: u64) -> StoreResult<Option<String>> {

@@ -1,6 +1,6 @@
-//! The embedded record store: redb tables for the items and for each secondary index, written in
-//! one redb transaction per operation, so conditions and transactions are atomic and durable.
-//! Reads run inline (microseconds); writes, which wait for the disk, run on the blocking pool.
+//! The embedded record store: redb tables for the items and for each secondary index. Every write
+//! is atomic and durable as if it had its own redb transaction; concurrent writes share one
+//! transaction and one commit ([`super::group_commit`]). Reads run inline (microseconds).
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 
+use super::group_commit::GroupCommit;
 use super::{backend, codec};
 use crate::ports::record::validate_transaction;
 use crate::ports::{
@@ -21,6 +22,8 @@ type Key4<'a> = (&'a str, &'a str, &'a str, &'a str);
 const ITEMS: TableDefinition<Key2, &[u8]> = TableDefinition::new("items");
 const GSI1: TableDefinition<Key4, ()> = TableDefinition::new("gsi1");
 const GSI2: TableDefinition<Key4, ()> = TableDefinition::new("gsi2");
+/// Small blob objects, by key (see [`super::blob`]): written in the record store's groups.
+pub(super) const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
 
 /// Sort keys never hold this character, so it bounds a prefix range from above.
 const MAX_CHAR: &str = "\u{10FFFF}";
@@ -30,17 +33,31 @@ pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
     txn.open_table(ITEMS).map_err(backend)?;
     txn.open_table(GSI1).map_err(backend)?;
     txn.open_table(GSI2).map_err(backend)?;
+    txn.open_table(BLOBS).map_err(backend)?;
     txn.commit().map_err(backend)
 }
 
 #[derive(Clone)]
 pub struct EmbeddedRecordStore {
     db: Arc<Database>,
+    writer: Arc<GroupCommit>,
 }
 
 impl EmbeddedRecordStore {
-    pub(super) fn new(db: Arc<Database>) -> Self {
-        EmbeddedRecordStore { db }
+    pub(super) fn new(db: Arc<Database>, writer: Arc<GroupCommit>) -> Self {
+        EmbeddedRecordStore { db, writer }
+    }
+
+    /// A write in the writer's next group, for the blob store's small objects.
+    pub(super) async fn write_blobs<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Table<'_, &'static str, &'static [u8]>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.writer.write(redb::Durability::Immediate, move |t, _| f(&mut t.blobs)).await
+    }
+
+    pub(super) fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Deletes every expired item, as DynamoDB's TTL sweeper would. Returns how many went.
@@ -74,26 +91,14 @@ impl EmbeddedRecordStore {
         self.write_with(redb::Durability::Immediate, f).await
     }
 
-    /// A write transaction of the given durability on the blocking pool. `Durability::None`
-    /// commits reach the disk with the next durable commit (or are lost together on a crash).
+    /// A write of the given durability, in the writer's next group. `Durability::None` writes
+    /// reach the disk with the next durable commit (or are lost together on a crash).
     async fn write_with<T: Send + 'static>(
         &self,
         durability: redb::Durability,
         f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut txn = db.begin_write().map_err(backend)?;
-            txn.set_durability(durability).map_err(backend)?;
-            let out = {
-                let mut tables = Tables::open(&txn)?;
-                f(&mut tables, now_epoch_seconds())?
-            };
-            txn.commit().map_err(backend)?;
-            Ok(out)
-        })
-        .await
-        .map_err(backend)?
+        self.writer.write(durability, f).await
     }
 
     fn query_sync(&self, q: &Query) -> StoreResult<Page> {
@@ -219,18 +224,20 @@ fn bounds4(q: &Query) -> (OwnedBound<4>, OwnedBound<4>) {
 }
 
 /// The open tables of one write transaction.
-struct Tables<'t> {
+pub(super) struct Tables<'t> {
     items: Table<'t, Key2<'static>, &'static [u8]>,
     gsi1: Table<'t, Key4<'static>, ()>,
     gsi2: Table<'t, Key4<'static>, ()>,
+    pub(super) blobs: Table<'t, &'static str, &'static [u8]>,
 }
 
 impl<'t> Tables<'t> {
-    fn open(txn: &'t redb::WriteTransaction) -> StoreResult<Self> {
+    pub(super) fn open(txn: &'t redb::WriteTransaction) -> StoreResult<Self> {
         Ok(Tables {
             items: txn.open_table(ITEMS).map_err(backend)?,
             gsi1: txn.open_table(GSI1).map_err(backend)?,
             gsi2: txn.open_table(GSI2).map_err(backend)?,
+            blobs: txn.open_table(BLOBS).map_err(backend)?,
         })
     }
 
@@ -314,6 +321,18 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
         self.write(move |t, now| {
+            if !t.holds(&item.pk, &item.sk, condition, now)? {
+                return Err(StoreError::ConditionFailed { op: None });
+            }
+            t.insert(&item)
+        })
+        .await
+    }
+
+    /// Committed without waiting for the disk ([`super::group_commit`] commits these first, in a
+    /// non-durable transaction); they reach the disk with the next durable commit.
+    async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
+        self.write_with(redb::Durability::None, move |t, now| {
             if !t.holds(&item.pk, &item.sk, condition, now)? {
                 return Err(StoreError::ConditionFailed { op: None });
             }
