@@ -13,7 +13,7 @@
 set -euo pipefail
 
 # Features that give each Lambda package the embedded store (add new packages' features here).
-FEATURES=(spine-pds/embedded spine-sds/embedded spine-cis/embedded spine-audit/embedded)
+FEATURES=(spine-pds/embedded spine-sds/embedded spine-cis/embedded spine-audit/embedded spine-mesh/embedded)
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,4 +31,5 @@ PORT=${SPINE_WATCH_PORT:-9000}
 features=$(IFS=,; echo "${FEATURES[*]}")
 echo "cargo lambda watch on http://$ADDR:$PORT (store: embedded, $SPINE_DATA_DIR; features: $features)"
 exec cargo lambda watch -A "$ADDR" -P "$PORT" --features "$features" \
-    --env-var "SPINE_STORE=$SPINE_STORE" --env-var "SPINE_DATA_DIR=$SPINE_DATA_DIR" "$@"
+    --env-var "SPINE_STORE=$SPINE_STORE" --env-var "SPINE_DATA_DIR=$SPINE_DATA_DIR" \
+    --env-var "MESH_SHARED_KEY=${MESH_SHARED_KEY:-TestKey}" "$@"

@@ -156,14 +156,23 @@ async fn a_chunked_message_goes_from_outbox_to_inbox_and_is_acknowledged_once() 
 }
 
 #[tokio::test]
-async fn downloads_are_compressed_for_callers_that_accept_gzip() {
+async fn downloads_are_compressed_for_callers_that_accept_gzip_when_it_helps() {
     let m = mesh().await;
-    let path = format!("/messageexchange/X26ABC2/inbox/{ACCEPTED_ID}");
-    let gz = m.call("X26ABC2", "GET", &path, &[("accept-encoding", "gzip")], Bytes::new()).await;
+    const REPORT: &[u8] = b"Sodium 140 mmol/L; Potassium 4.1 mmol/L; Sodium 140 mmol/L; Potassium 4.1 mmol/L; \
+        Sodium 140 mmol/L; Potassium 4.1 mmol/L; Sodium 140 mmol/L; Potassium 4.1 mmol/L.";
+    let sent = m.send_first("X26ABC1", "X26ABC3", "1:1", REPORT).await;
+    let id = sent.json()["message_id"].as_str().unwrap().to_owned();
+    let path = format!("/messageexchange/X26ABC3/inbox/{id}");
+    let gz = m.call("X26ABC3", "GET", &path, &[("accept-encoding", "gzip")], Bytes::new()).await;
     assert_eq!((gz.status, gz.header("content-encoding")), (200, "gzip"));
+    assert!(gz.body.len() < REPORT.len());
     let mut plain = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.body.as_ref()), &mut plain).unwrap();
-    assert_eq!(plain, reference::SINGLE_CHUNK_BODY);
+    assert_eq!(plain, REPORT);
+    // A short chunk that gzip would only lengthen goes out as stored.
+    let small = format!("/messageexchange/X26ABC2/inbox/{ACCEPTED_ID}");
+    let as_is = m.call("X26ABC2", "GET", &small, &[("accept-encoding", "gzip")], Bytes::new()).await;
+    assert_eq!((as_is.header("content-encoding"), as_is.body.as_ref()), ("", reference::SINGLE_CHUNK_BODY));
 }
 
 #[tokio::test]

@@ -127,6 +127,20 @@ impl Route {
     }
 }
 
+/// Percent-encodes a query value: everything but RFC 3986's unreserved characters and the bytes in
+/// `also_keep` (for example `:/` in a FHIR token) becomes `%XX`.
+pub fn percent_encode(value: &str, also_keep: &[u8]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || also_keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` escapes of a path segment; malformed escapes stay as they are.
 pub fn percent_decode(s: &str) -> String {
     if !s.contains('%') {

@@ -64,15 +64,7 @@ fn url(base: &str, query: &[(String, String)], page: Option<&str>) -> String {
 
 /// Percent-encodes all but unreserved characters and `:` and `/`.
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    spine_shared::routes::percent_encode(s, b":/")
 }
 
 #[cfg(test)]

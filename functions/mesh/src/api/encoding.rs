@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn stored_gzip_is_decoded_for_a_caller_without_gzip_and_plain_is_compressed_for_v2() {
-        let plain = Bytes::from_static(b"pathology result, repeated, repeated, repeated");
+        let plain = Bytes::from("pathology result, repeated; ".repeat(20));
         let (gz, encoded) = for_download(plain.clone(), StoredEncoding::Identity, true, ApiVersion::V2).unwrap();
         assert!(encoded && gz != plain);
         let (back, encoded) = for_download(gz.clone(), StoredEncoding::Gzip, false, ApiVersion::V2).unwrap();
@@ -83,5 +83,7 @@ mod tests {
             (plain, false)
         );
         assert!(for_download(Bytes::from_static(b"not gzip"), StoredEncoding::Gzip, false, ApiVersion::V2).is_err());
+        let tiny = Bytes::from_static(b"ok");
+        assert_eq!(for_download(tiny.clone(), StoredEncoding::Identity, true, ApiVersion::V2).unwrap(), (tiny, false));
     }
 }

@@ -61,15 +61,7 @@ pub async fn list(ctx: &MeshContext, request: &ApiRequest, version: ApiVersion) 
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
 fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    spine_shared::routes::percent_encode(value, b"")
 }
 
 #[cfg(test)]
