@@ -54,6 +54,12 @@ async fn contract(blobs: &dyn BlobStore) {
     blobs.delete("messages/4/chunk-1").await.unwrap();
     assert_eq!(blobs.get("messages/4/chunk-1").await.unwrap(), None);
 
+    // A staged put reads back like any other (its durability may follow the next record write).
+    blobs.put_staged("messages/5/chunk-1", Bytes::from_static(b"staged")).await.unwrap();
+    assert_eq!(blobs.get("messages/5/chunk-1").await.unwrap().unwrap(), Bytes::from_static(b"staged"));
+    blobs.put_staged("messages/5/chunk-1", large.clone()).await.unwrap();
+    assert_eq!(blobs.get("messages/5/chunk-1").await.unwrap().unwrap(), large);
+
     // Deletion, twice.
     blobs.delete("messages/1/chunk-1").await.unwrap();
     blobs.delete("messages/1/chunk-1").await.unwrap();

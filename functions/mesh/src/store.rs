@@ -2,7 +2,8 @@
 //! records, token replay records — see [`crate::model`] for the keys) and the blob store (one
 //! object per chunk). Every operation is safe to run concurrently with itself and to retry.
 //!
-//! **A chunk is counted once.** Its bytes go to the blob `mesh/<id>/<n>` first; then one
+//! **A chunk is counted once.** Its bytes go to the blob `mesh/<id>/<n>` first (staged:
+//! [`BlobStore::put_staged`] — durable, at the latest, with the chunk record's write); then one
 //! transaction creates its chunk record (`attribute_not_exists`) *and* writes the message with
 //! `chunks_received + 1` on the condition that the message still has the version just read. If the
 //! record exists the chunk was received before (a retry): nothing is counted again. If only the
@@ -143,7 +144,7 @@ impl MeshStore {
             ..meta
         };
         let record = ChunkRecord { size: chunk1.len() as u64, sha256: hex::encode(Sha256::digest(&chunk1)) };
-        self.blobs.put(&chunk_blob_key(&meta.id, 1), chunk1).await?;
+        self.blobs.put_staged(&chunk_blob_key(&meta.id, 1), chunk1).await?;
         let ops = vec![
             WriteOp::Put { item: meta.item(1), condition: Condition::NotExists },
             WriteOp::Put { item: record.item(&meta.id, 1, meta.expires_at), condition: Condition::NotExists },
@@ -194,7 +195,7 @@ impl MeshStore {
                 if self.chunk_record(id, n).await?.is_some_and(|r| r.sha256 == record.sha256) {
                     return Ok(ChunkReceipt { meta, accepted_now: false, duplicate: true });
                 }
-                self.blobs.put(&chunk_blob_key(id, n), body.clone()).await?;
+                self.blobs.put_staged(&chunk_blob_key(id, n), body.clone()).await?;
                 blob_written = true;
             }
 
@@ -262,10 +263,15 @@ impl MeshStore {
     /// uploaded yet, as the sandbox answers 404).
     pub async fn chunk(&self, id: &MessageId, n: u32) -> MeshResult<Bytes> {
         let (meta, _) = self.load(id).await?;
+        self.chunk_of(&meta, n).await
+    }
+
+    /// [`MeshStore::chunk`] of a message already read.
+    pub async fn chunk_of(&self, meta: &MessageMeta, n: u32) -> MeshResult<Bytes> {
         if !(1..=meta.total_chunks).contains(&n) {
             return Err(MeshStoreError::NotFound);
         }
-        self.blobs.get(&chunk_blob_key(id, n)).await?.ok_or(MeshStoreError::NotFound)
+        self.blobs.get(&chunk_blob_key(&meta.id, n)).await?.ok_or(MeshStoreError::NotFound)
     }
 
     /// One page of `mailbox`'s inbox: at most `max` (at least 1) accepted messages after `cursor`,

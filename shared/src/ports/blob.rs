@@ -15,6 +15,14 @@ pub trait BlobStore: Send + Sync {
     /// Stores `body` under `key`, replacing any object there.
     async fn put(&self, key: &str, body: Bytes) -> StoreResult<()>;
 
+    /// [`BlobStore::put`] for an object that only counts once a durable write to the record store
+    /// made after it names it (a MESH chunk and its chunk record): a store that shares its commits
+    /// with the record store may make it durable with that write instead of on its own. Until then
+    /// a crash may lose it — harmless, since nothing refers to it yet. S3 does a plain `put`.
+    async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()> {
+        self.put(key, body).await
+    }
+
     /// Streams `body` to `key` in parts of [`PART_SIZE`], never holding it whole. Returns its size.
     async fn put_stream(&self, key: &str, body: &mut (dyn AsyncRead + Unpin + Send)) -> StoreResult<u64>;
 

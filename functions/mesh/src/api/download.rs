@@ -69,7 +69,7 @@ async fn serve(
     if !with_body {
         return Ok(reply);
     }
-    let stored = if total == 0 { Bytes::new() } else { ctx.store.chunk(&id, n).await? };
+    let stored = if total == 0 { Bytes::new() } else { ctx.store.chunk_of(&meta, n).await? };
     let gzip = accepts_gzip(request.header("accept-encoding"));
     let encoding =
         if meta.message_type == MessageType::Report { StoredEncoding::Identity } else { meta.content_encoding };

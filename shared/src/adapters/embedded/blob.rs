@@ -45,7 +45,7 @@ impl EmbeddedBlobStore {
             return Ok(());
         }
         let key = key.to_owned();
-        self.records.write_blobs(move |t| t.remove(key.as_str()).map(|_| ()).map_err(backend)).await
+        self.records.write_blobs(true, move |t| t.remove(key.as_str()).map(|_| ()).map_err(backend)).await
     }
 
     async fn remove_file(&self, key: &str) -> StoreResult<()> {
@@ -54,6 +54,25 @@ impl EmbeddedBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(backend(e)),
         }
+    }
+
+    /// A small object into the database (durably, or staged for the next durable commit); a large
+    /// one into a synced file.
+    async fn put_durable(&self, key: &str, body: Bytes, durable: bool) -> StoreResult<()> {
+        self.path(key)?;
+        if body.len() <= INLINE_MAX {
+            let owned = key.to_owned();
+            self.records
+                .write_blobs(durable, move |t| t.insert(owned.as_str(), body.as_ref()).map(|_| ()).map_err(backend))
+                .await?;
+            return self.remove_file(key).await;
+        }
+        let temp = self.temp_path();
+        let mut file = tokio::fs::File::create(&temp).await.map_err(backend)?;
+        file.write_all(&body).await.map_err(backend)?;
+        file.sync_all().await.map_err(backend)?;
+        self.commit(temp, key).await?;
+        self.remove_inline(key).await
     }
 
     /// The keys under `prefix` kept in the database (the local MESH purge walks them; files it
@@ -93,20 +112,14 @@ impl EmbeddedBlobStore {
 #[async_trait]
 impl BlobStore for EmbeddedBlobStore {
     async fn put(&self, key: &str, body: Bytes) -> StoreResult<()> {
-        self.path(key)?;
-        if body.len() <= INLINE_MAX {
-            let owned = key.to_owned();
-            self.records
-                .write_blobs(move |t| t.insert(owned.as_str(), body.as_ref()).map(|_| ()).map_err(backend))
-                .await?;
-            return self.remove_file(key).await;
-        }
-        let temp = self.temp_path();
-        let mut file = tokio::fs::File::create(&temp).await.map_err(backend)?;
-        file.write_all(&body).await.map_err(backend)?;
-        file.sync_all().await.map_err(backend)?;
-        self.commit(temp, key).await?;
-        self.remove_inline(key).await
+        self.put_durable(key, body, true).await
+    }
+
+    /// A small object shares the record store's commits: staged, it is committed without waiting
+    /// for the disk and becomes durable with the record write that follows it (redb's durable
+    /// commit makes every earlier commit durable). A large one is a synced file either way.
+    async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()> {
+        self.put_durable(key, body, false).await
     }
 
     async fn put_stream(&self, key: &str, body: &mut (dyn AsyncRead + Unpin + Send)) -> StoreResult<u64> {

@@ -48,12 +48,15 @@ impl EmbeddedRecordStore {
         EmbeddedRecordStore { db, writer }
     }
 
-    /// A write in the writer's next group, for the blob store's small objects.
+    /// A write in the writer's next group, for the blob store's small objects (`durable: false`:
+    /// committed without waiting for the disk, durable with the next durable commit).
     pub(super) async fn write_blobs<T: Send + 'static>(
         &self,
+        durable: bool,
         f: impl FnOnce(&mut Table<'_, &'static str, &'static [u8]>) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.writer.write(redb::Durability::Immediate, move |t, _| f(&mut t.blobs)).await
+        let durability = if durable { redb::Durability::Immediate } else { redb::Durability::None };
+        self.writer.write(durability, move |t, _| f(&mut t.blobs)).await
     }
 
     pub(super) fn database(&self) -> &Database {
