@@ -84,6 +84,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    lean_allocator();
     let cli = Cli::parse();
     if let Some(Command::Sample { patients, count, kind }) = cli.command {
         return match spine_pds::seed::sample::paths(patients, count, &kind) {
@@ -215,6 +216,30 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     );
     gateway::serve(listener, gateway).await;
     Ok(())
+}
+
+/// mimalloc reads its options from the environment once, as the process starts. By default it keeps
+/// freed memory committed for reuse, so a Spine that has passed a few 4 MiB MESH chunks through
+/// holds on to them; told to hand freed memory back at once (`MIMALLOC_ARENA_EAGER_COMMIT=0`,
+/// `MIMALLOC_PURGE_DELAY=0`) a 1 GiB message peaks at 45 MiB instead of 99 MiB (bench/README.md).
+/// So unless the caller set either variable, the Spine starts itself again, once, with both set
+/// (same process id: `exec`). Setting either variable, to any value, keeps what the caller chose.
+fn lean_allocator() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let chosen = ["MIMALLOC_ARENA_EAGER_COMMIT", "MIMALLOC_PURGE_DELAY"];
+        if chosen.iter().any(|v| std::env::var_os(v).is_some()) {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else { return };
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
+            .env("MIMALLOC_PURGE_DELAY", "0")
+            .exec();
+        eprintln!("spine: could not restart with the lean allocator settings ({err}); going on without them");
+    }
 }
 
 /// `spine token`: prints one token.

@@ -14,11 +14,11 @@ use bytes::Bytes;
 use spine_sds::repository::DirectoryRepository;
 use spine_shared::config::Adapters;
 use spine_shared::pipeline::lambda;
-use spine_shared::ports::{BlobStore, StoreError, StoreResult};
-use tokio::io::AsyncRead;
+use spine_shared::ports::{StoreError, StoreResult};
 
 use crate::api::{MeshContext, MeshHandler, MeshRoute};
 use crate::events::MeshEvents;
+use crate::store::ChunkStore;
 use crate::store::MeshStore;
 
 fn var(name: &str) -> Option<String> {
@@ -26,7 +26,7 @@ fn var(name: &str) -> Option<String> {
 }
 
 /// The chunk store the environment names; a function given no bucket has none.
-fn blobs_from_env() -> Result<Arc<dyn BlobStore>, String> {
+fn blobs_from_env() -> Result<Arc<dyn ChunkStore>, String> {
     #[cfg(feature = "embedded")]
     if std::env::var("SPINE_STORE").as_deref() == Ok("embedded") {
         let dir = var("SPINE_DATA_DIR").unwrap_or_else(|| ".spine-data".into());
@@ -59,24 +59,29 @@ pub async fn shared_key_from_secret(client: &aws_sdk_secretsmanager::Client, arn
     Ok(key.as_bytes().into())
 }
 
-/// MESH over the adapters the environment named, keyed by `shared_key`.
-fn context(adapters: &Adapters, shared_key: Arc<[u8]>) -> Result<MeshContext, String> {
+/// MESH over the adapters the environment named, keyed by `shared_key`; with a chunk store only
+/// for a function that touches chunks (so the others do not link S3 at all).
+fn context(adapters: &Adapters, shared_key: Arc<[u8]>, chunks: bool) -> Result<MeshContext, String> {
+    let blobs: Arc<dyn ChunkStore> = if chunks { blobs_from_env()? } else { Arc::new(NoChunks) };
     Ok(MeshContext {
-        store: MeshStore::new(adapters.records.clone(), blobs_from_env()?),
+        store: MeshStore::with_chunks(adapters.records.clone(), blobs),
         directory: DirectoryRepository::new(adapters.records.clone()),
         shared_key,
         events: Some(MeshEvents::new(adapters.queue.clone(), MeshEvents::queue_name_from_env())),
     })
 }
 
-/// A MESH route function's `main`.
-pub async fn run(function: &'static str) -> Result<(), lambda_http::Error> {
+/// A MESH route function's `main`: route number `R` ([`MeshRoute::number`]) under its function name.
+pub async fn run<const R: u8>(function: &'static str) -> Result<(), lambda_http::Error> {
     spine_shared::pipeline::logging::init();
-    let route = MeshRoute::from_function(function).ok_or_else(|| format!("{function} is not a MESH route"))?;
+    let route = MeshHandler::<R>::ROUTE;
+    if MeshRoute::from_function(function) != Some(route) {
+        return Err(format!("{function} is not MESH route {route:?}").into());
+    }
     let adapters = spine_shared::config::adapters_from_env().await?;
-    let context = context(&adapters, shared_key_from_env().await?)?;
+    let context = context(&adapters, shared_key_from_env().await?, route.touches_chunks())?;
     let access = lambda::access_from_env(&adapters);
-    lambda::serve(function, access, MeshHandler::new(route, context)).await
+    lambda::serve(function, access, MeshHandler::<R>::new(context)).await
 }
 
 /// `mesh-expire-messages`' `main`: each scheduled event (EventBridge, hourly) runs one expiry pass.
@@ -84,7 +89,7 @@ pub async fn run_expiry() -> Result<(), lambda_runtime::Error> {
     spine_shared::pipeline::logging::init();
     let adapters = spine_shared::config::adapters_from_env().await?;
     // The job verifies no tokens: it has no shared key.
-    let context = context(&adapters, Arc::from(Vec::new()))?;
+    let context = context(&adapters, Arc::from(Vec::new()), false)?;
     let context = &context;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
@@ -108,26 +113,11 @@ fn no_chunks<T>() -> StoreResult<T> {
 }
 
 #[async_trait]
-impl BlobStore for NoChunks {
-    async fn put(&self, _key: &str, _body: Bytes) -> StoreResult<()> {
-        no_chunks()
-    }
-    async fn put_stream(&self, _key: &str, _body: &mut (dyn AsyncRead + Unpin + Send)) -> StoreResult<u64> {
+impl ChunkStore for NoChunks {
+    async fn put_staged(&self, _key: &str, _body: Bytes) -> StoreResult<()> {
         no_chunks()
     }
     async fn get(&self, _key: &str) -> StoreResult<Option<Bytes>> {
-        no_chunks()
-    }
-    async fn get_range(&self, _key: &str, _start: u64, _end_inclusive: u64) -> StoreResult<Option<Bytes>> {
-        no_chunks()
-    }
-    async fn size(&self, _key: &str) -> StoreResult<Option<u64>> {
-        no_chunks()
-    }
-    async fn delete(&self, _key: &str) -> StoreResult<()> {
-        no_chunks()
-    }
-    async fn presign_get(&self, _key: &str, _expires_secs: u64) -> StoreResult<Option<String>> {
         no_chunks()
     }
 }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use spine_shared::ports::{
-    BlobStore, Condition, Cursor, Index, IndexKey, KeyCondition, Query, RecordStore, StoreError, WriteOp,
+    BlobStore, Condition, Cursor, Index, IndexKey, KeyCondition, Query, RecordStore, StoreError, StoreResult, WriteOp,
 };
 use time::OffsetDateTime;
 
@@ -76,14 +76,37 @@ pub struct Transition {
     pub changed: bool,
 }
 
+/// What MESH needs of the blob store: a chunk in (staged: durable with its record's write), a
+/// chunk out. A port this narrow lets a Lambda binary link only these two S3 calls.
+#[async_trait::async_trait]
+pub trait ChunkStore: Send + Sync {
+    async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()>;
+    async fn get(&self, key: &str) -> StoreResult<Option<Bytes>>;
+}
+
+#[async_trait::async_trait]
+impl<T: BlobStore + ?Sized> ChunkStore for T {
+    async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()> {
+        BlobStore::put_staged(self, key, body).await
+    }
+    async fn get(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        BlobStore::get(self, key).await
+    }
+}
+
 #[derive(Clone)]
 pub struct MeshStore {
     records: Arc<dyn RecordStore>,
-    blobs: Arc<dyn BlobStore>,
+    blobs: Arc<dyn ChunkStore>,
 }
 
 impl MeshStore {
     pub fn new(records: Arc<dyn RecordStore>, blobs: Arc<dyn BlobStore>) -> Self {
+        MeshStore { records, blobs: Arc::new(BlobChunks(blobs)) }
+    }
+
+    /// Over a chunk store of its own (the Lambda binaries: S3's two calls only).
+    pub fn with_chunks(records: Arc<dyn RecordStore>, blobs: Arc<dyn ChunkStore>) -> Self {
         MeshStore { records, blobs }
     }
 
@@ -444,6 +467,19 @@ impl MeshStore {
     async fn load(&self, id: &MessageId) -> MeshResult<(MessageMeta, u64)> {
         let item = self.records.get(&message_pk(id), MESSAGE_SK).await?.ok_or(MeshStoreError::NotFound)?;
         Ok((decode(&item)?, item.version))
+    }
+}
+
+/// A whole blob store as a chunk store.
+struct BlobChunks(Arc<dyn BlobStore>);
+
+#[async_trait::async_trait]
+impl ChunkStore for BlobChunks {
+    async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()> {
+        self.0.put_staged(key, body).await
+    }
+    async fn get(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        self.0.get(key).await
     }
 }
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use spine_mesh::api::{MeshHandler, MeshRoute};
+use spine_mesh::api::handler_for;
 use spine_mesh::events::{MESH_EVENTS_QUEUE, MeshEvents};
 use spine_mesh::lifecycle::expire_undelivered;
 use spine_mesh::reference::{self, ACCEPTED_ID, TWO_CHUNK_ID};
@@ -80,7 +80,7 @@ impl Backend {
 
     async fn call(
         &self,
-        route: MeshRoute,
+        function: &str,
         mailbox: &str,
         path: &str,
         params: &[(&str, &str)],
@@ -88,7 +88,7 @@ impl Backend {
         body: &'static [u8],
     ) -> spine_shared::pipeline::ApiResponse {
         let mut request = ApiRequest {
-            method: if matches!(route, MeshRoute::Acknowledge) { http::Method::PUT } else { http::Method::POST },
+            method: if function == "mesh-acknowledge" { http::Method::PUT } else { http::Method::POST },
             path: path.into(),
             path_params: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             body: bytes::Bytes::from_static(body),
@@ -99,14 +99,14 @@ impl Backend {
         for (k, v) in headers {
             request.headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
-        MeshHandler::new(route, self.ctx.clone()).handle(&request).await.unwrap()
+        handler_for(function, self.ctx.clone()).unwrap().handle(&request).await.unwrap()
     }
 }
 
 async fn events_follow_the_changes_they_announce(b: Backend) {
     let sent = b
         .call(
-            MeshRoute::Send,
+            "mesh-send",
             "X26ABC1",
             "/messageexchange/X26ABC1/outbox",
             &[("mailbox_id", "X26ABC1")],
@@ -121,7 +121,7 @@ async fn events_follow_the_changes_they_announce(b: Backend) {
         let b = &b;
         async move {
             let params = [("mailbox_id", who), ("message_id", id.as_str())];
-            b.call(MeshRoute::Acknowledge, who, "/ack", &params, &[], b"").await.status
+            b.call("mesh-acknowledge", who, "/ack", &params, &[], b"").await.status
         }
     };
     assert_eq!(ack("X26ABC3").await, 200);
@@ -164,7 +164,7 @@ async fn undelivered_messages_expire_into_a_report_once(b: Backend) {
     let mut request = ApiRequest { method: http::Method::GET, path: path.clone(), ..Default::default() };
     request.path_params = vec![("mailbox_id".into(), "X26ABC1".into()), ("message_id".into(), reports[0].to_string())];
     request.headers.insert("authorization", reference::token("X26ABC1").parse().unwrap());
-    let got = MeshHandler::new(MeshRoute::Download, b.ctx.clone()).handle(&request).await.unwrap();
+    let got = handler_for("mesh-download", b.ctx.clone()).unwrap().handle(&request).await.unwrap();
     assert_eq!(
         (got.status, got.header("mex-statuscode"), got.header("mex-messagetype")),
         (200, Some("14"), Some("REPORT"))

@@ -42,8 +42,11 @@ pub struct MeshContext {
     pub events: Option<MeshEvents>,
 }
 
-/// The MESH routes, by function name.
+/// The MESH routes, by function name. A route is also a number ([`MeshRoute::number`]), so that a
+/// handler can name its route in its type ([`MeshHandler<R>`]): each Lambda binary then links its
+/// own route's code and no other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum MeshRoute {
     Ping,
     EndpointLookup,
@@ -60,7 +63,43 @@ pub enum MeshRoute {
     SendChunk,
 }
 
+const ROUTES: [MeshRoute; 13] = [
+    MeshRoute::Ping,
+    MeshRoute::EndpointLookup,
+    MeshRoute::WorkflowSearch,
+    MeshRoute::Handshake,
+    MeshRoute::Count,
+    MeshRoute::ListInbox,
+    MeshRoute::Download,
+    MeshRoute::HeadMessage,
+    MeshRoute::DownloadChunk,
+    MeshRoute::Acknowledge,
+    MeshRoute::Tracking,
+    MeshRoute::Send,
+    MeshRoute::SendChunk,
+];
+
 impl MeshRoute {
+    pub const fn number(self) -> u8 {
+        self as u8
+    }
+
+    pub const fn from_number(n: u8) -> Self {
+        ROUTES[n as usize]
+    }
+
+    /// Whether the route reads or writes chunk bytes (only these functions get the bucket).
+    pub const fn touches_chunks(self) -> bool {
+        matches!(
+            self,
+            MeshRoute::Download
+                | MeshRoute::HeadMessage
+                | MeshRoute::DownloadChunk
+                | MeshRoute::Send
+                | MeshRoute::SendChunk
+        )
+    }
+
     pub fn from_function(function: &str) -> Option<Self> {
         Some(match function {
             "mesh-ping" => MeshRoute::Ping,
@@ -81,28 +120,44 @@ impl MeshRoute {
     }
 }
 
-/// One MESH route's handler.
-pub struct MeshHandler {
-    route: MeshRoute,
+/// The handler of route number `R` ([`MeshRoute::number`]).
+pub struct MeshHandler<const R: u8> {
     context: MeshContext,
 }
 
 /// The handler of a MESH route function, if `function` is one.
 pub fn handler_for(function: &str, context: MeshContext) -> Option<Box<dyn Handler>> {
-    let route = MeshRoute::from_function(function)?;
-    Some(Box::new(MeshHandler { route, context }))
+    use MeshRoute as M;
+    let handler: Box<dyn Handler> = match MeshRoute::from_function(function)? {
+        M::Ping => Box::new(MeshHandler::<{ M::Ping as u8 }>::new(context)),
+        M::EndpointLookup => Box::new(MeshHandler::<{ M::EndpointLookup as u8 }>::new(context)),
+        M::WorkflowSearch => Box::new(MeshHandler::<{ M::WorkflowSearch as u8 }>::new(context)),
+        M::Handshake => Box::new(MeshHandler::<{ M::Handshake as u8 }>::new(context)),
+        M::Count => Box::new(MeshHandler::<{ M::Count as u8 }>::new(context)),
+        M::ListInbox => Box::new(MeshHandler::<{ M::ListInbox as u8 }>::new(context)),
+        M::Download => Box::new(MeshHandler::<{ M::Download as u8 }>::new(context)),
+        M::HeadMessage => Box::new(MeshHandler::<{ M::HeadMessage as u8 }>::new(context)),
+        M::DownloadChunk => Box::new(MeshHandler::<{ M::DownloadChunk as u8 }>::new(context)),
+        M::Acknowledge => Box::new(MeshHandler::<{ M::Acknowledge as u8 }>::new(context)),
+        M::Tracking => Box::new(MeshHandler::<{ M::Tracking as u8 }>::new(context)),
+        M::Send => Box::new(MeshHandler::<{ M::Send as u8 }>::new(context)),
+        M::SendChunk => Box::new(MeshHandler::<{ M::SendChunk as u8 }>::new(context)),
+    };
+    Some(handler)
 }
 
-impl MeshHandler {
-    pub fn new(route: MeshRoute, context: MeshContext) -> Self {
-        MeshHandler { route, context }
+impl<const R: u8> MeshHandler<R> {
+    pub const ROUTE: MeshRoute = MeshRoute::from_number(R);
+
+    pub fn new(context: MeshContext) -> Self {
+        MeshHandler { context }
     }
 
     async fn answer(&self, request: &ApiRequest) -> Result<ApiResponse, (MeshError, ApiVersion)> {
         // A malformed `vnd.mesh` Accept is refused (400) in the v1 shape before anything else.
         let version = ApiVersion::from_headers(&request.headers).map_err(|e| (e, ApiVersion::V1))?;
         let ctx = &self.context;
-        let result = match self.route {
+        let result = match Self::ROUTE {
             MeshRoute::Ping => Ok(mailbox::ping()),
             MeshRoute::EndpointLookup => lookup::endpoint_lookup(ctx, request, version).await,
             MeshRoute::WorkflowSearch => lookup::workflow_search(ctx, request, version).await,
@@ -122,7 +177,7 @@ impl MeshHandler {
 }
 
 #[async_trait]
-impl Handler for MeshHandler {
+impl<const R: u8> Handler for MeshHandler<R> {
     async fn handle(&self, request: &ApiRequest) -> SpineResult<ApiResponse> {
         match self.answer(request).await {
             Ok(response) => Ok(response),

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_mesh::lambda::run("mesh-count").await
+    spine_mesh::lambda::run::<{ spine_mesh::api::MeshRoute::Count as u8 }>("mesh-count").await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_mesh::lambda::run("mesh-download-chunk").await
+    spine_mesh::lambda::run::<{ spine_mesh::api::MeshRoute::DownloadChunk as u8 }>("mesh-download-chunk").await
 }

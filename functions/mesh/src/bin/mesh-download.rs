@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_mesh::lambda::run("mesh-download").await
+    spine_mesh::lambda::run::<{ spine_mesh::api::MeshRoute::Download as u8 }>("mesh-download").await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_mesh::lambda::run("mesh-head-message").await
+    spine_mesh::lambda::run::<{ spine_mesh::api::MeshRoute::HeadMessage as u8 }>("mesh-head-message").await
 }

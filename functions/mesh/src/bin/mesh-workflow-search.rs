@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    spine_mesh::lambda::run("mesh-workflow-search").await
+    spine_mesh::lambda::run::<{ spine_mesh::api::MeshRoute::WorkflowSearch as u8 }>("mesh-workflow-search").await
 }
