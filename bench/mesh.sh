@@ -65,6 +65,39 @@ load() {
     2> >(sed 's/^/    /' >&2) | grep '^RESULT'
 }
 
+# measure <label> <url> [reset command]: for each concurrency, warm up and measure (resetting the
+# server's store before each, when a reset is given); prints the RESULT line and the server's CPU.
+measure() {
+  local label=$1 url=$2 reset=${3:-true} c cpu0 cpu1 line
+  for c in $CONCURRENCY; do
+    $reset
+    load "$url" "$c" "$WARMUP" >/dev/null
+    $reset
+    cpu0=$(cpu_seconds "$PID")
+    line=$(load "$url" "$c" "$DURATION")
+    cpu1=$(cpu_seconds "$PID")
+    printf '%-8s %5s  %s %s_cpu=%.0f%%\n' "$label" "$c" "$line" "$label" \
+      "$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" 'BEGIN { print (b - a) / d * 100 }')"
+    grep -q ' errors=0 ' <<<"$line" || spine_warn "errors against $label at concurrency $c"
+  done
+}
+
+# start_spine [VAR=value ...]: target/release/spine on $DATA on a free port, in the background
+# ($PID, $url), once it answers.
+start_spine() {
+  local port
+  port=$(free_port)
+  env "$@" RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
+  PID=$!
+  url="http://127.0.0.1:$port"
+  until curl -sf "$url/messageexchange/_ping" >/dev/null; do
+    kill -0 "$PID" 2>/dev/null || { cat "$LOG"; spine_die "the local Spine did not start"; }
+    sleep 0.2
+  done
+}
+
+stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
+
 # --- mesh-sandbox --------------------------------------------------------------------------------
 port=$(free_port)
 LOG=$(mktemp)
@@ -80,19 +113,9 @@ done
 reset_sandbox() { curl -sf -X DELETE "$url/admin/reset" >/dev/null; }
 
 printf '%-8s %5s  %s\n' server conc result
-for c in $CONCURRENCY; do
-  reset_sandbox
-  load "$url" "$c" "$WARMUP" >/dev/null
-  reset_sandbox
-  cpu0=$(cpu_seconds "$PID")
-  line=$(load "$url" "$c" "$DURATION")
-  cpu1=$(cpu_seconds "$PID")
-  printf '%-8s %5s  %s sandbox_cpu=%.0f%%\n' sandbox "$c" "$line" \
-    "$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" 'BEGIN { print (b - a) / d * 100 }')"
-  grep -q ' errors=0 ' <<<"$line" || spine_warn "errors against the sandbox at concurrency $c"
-done
+measure sandbox "$url" reset_sandbox
 echo "sandbox peak RSS $(peak_rss_mib "$PID") MiB (one uvicorn process, the whole sweep)"
-kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+stop_server
 
 # --- our local Spine -----------------------------------------------------------------------------
 # target/release/spine on a fresh data directory (100 synthetic patients: MESH does not need more),
@@ -102,56 +125,35 @@ cargo build --release --bin spine
 DATA=$(mktemp -d)
 cleanup_data() { cleanup; rm -rf "$DATA"; }
 trap cleanup_data EXIT
-port=$(free_port)
-LOG=$(mktemp)
-RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
-PID=$!
-url="http://127.0.0.1:$port"
-until curl -sf "$url/messageexchange/_ping" >/dev/null; do
-  kill -0 "$PID" 2>/dev/null || { cat "$LOG"; spine_die "the local Spine did not start"; }
-  sleep 0.2
-done
-for c in $CONCURRENCY; do
-  load "$url" "$c" "$WARMUP" >/dev/null
-  cpu0=$(cpu_seconds "$PID")
-  line=$(load "$url" "$c" "$DURATION")
-  cpu1=$(cpu_seconds "$PID")
-  printf '%-8s %5s  %s spine_cpu=%.0f%%\n' spine "$c" "$line" \
-    "$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" 'BEGIN { print (b - a) / d * 100 }')"
-  grep -q ' errors=0 ' <<<"$line" || spine_warn "errors against the local Spine at concurrency $c"
-done
+start_spine
+measure spine "$url"
 echo "spine peak RSS $(peak_rss_mib "$PID") MiB (the whole sweep)"
 
 # --- one large message through the local Spine ----------------------------------------------------
 # SPINE_BENCH_MESH_BIG=<MiB> (e.g. 1024): a fresh Spine; NHS England's mesh-client sends a message
 # of that many MiB of random bytes in 4 MiB chunks, downloads it chunk by chunk (sha256 compared)
 # and acknowledges it; the server's peak RSS (VmHWM) is reported. Target for 1 GiB: <= 64 MB.
-# Twice: as the Spine runs by default, and with mimalloc told to hand freed memory back to the
-# system at once (MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0: by default it keeps freed
-# 4 MiB chunk buffers committed for reuse, which counts in RSS). Each on a Spine restarted on an
-# already-seeded data directory, so the seeding's memory is not counted.
+# Twice: with mimalloc's own defaults (MIMALLOC_ARENA_EAGER_COMMIT=2 MIMALLOC_PURGE_DELAY=10: freed
+# 4 MiB chunk buffers stay committed for reuse, which counts in RSS), and as the Spine runs by
+# default (it restarts itself with both at 0 unless either is set: freed memory goes back at once).
+# Each on a Spine restarted on an already-seeded data directory, so the seeding's memory is not
+# counted.
 if [ -n "${SPINE_BENCH_MESH_BIG:-}" ]; then
-  kill "$PID"; wait "$PID" 2>/dev/null || true
+  stop_server
   # A data directory of its own, seeded by one start and stop (the sweep's thousands of messages
   # would otherwise fill the database cache when the Spine starts).
   rm -rf "$DATA"; DATA=$(mktemp -d)
-  port=$(free_port)
-  RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
-  PID=$!
-  until curl -sf "http://127.0.0.1:$port/messageexchange/_ping" >/dev/null; do sleep 0.2; done
-  kill "$PID"; wait "$PID" 2>/dev/null || true
-  for lean in "" "MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0"; do
-    port=$(free_port)
-    env $lean RUST_LOG=warn target/release/spine --port "$port" --data-dir "$DATA" --patients 100 >"$LOG" 2>&1 &
-    PID=$!
-    url="http://127.0.0.1:$port"
-    until curl -sf "$url/messageexchange/_ping" >/dev/null; do sleep 0.2; done
-    echo "spine (${lean:-default allocator settings}): RSS before $(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$PID/status") MiB"
+  start_spine
+  stop_server
+  for settings in "MIMALLOC_ARENA_EAGER_COMMIT=2 MIMALLOC_PURGE_DELAY=10" ""; do
+    label=${settings:-Spine default, MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0}
+    # shellcheck disable=SC2086 # the settings are words on purpose
+    start_spine $settings
+    echo "spine ($label): RSS before $(peak_rss_mib "$PID") MiB"
     # mesh-client 5.0.2 comes with the sandbox's venv (a dependency of mesh-sandbox).
     env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE NO_PROXY=127.0.0.1 \
       "$SANDBOX_VENV/bin/python" bench/mesh_big.py "$url" "$SPINE_BENCH_MESH_BIG"
-    echo "spine (${lean:-default allocator settings}): peak RSS with a ${SPINE_BENCH_MESH_BIG} MiB message $(peak_rss_mib "$PID") MiB"
-    kill "$PID"; wait "$PID" 2>/dev/null || true
+    echo "spine ($label): peak RSS with a ${SPINE_BENCH_MESH_BIG} MiB message $(peak_rss_mib "$PID") MiB"
+    stop_server
   done
-  PID=""
 fi

@@ -42,9 +42,9 @@ impl Gateway {
         }
         // Refusals before the pipeline still echo whatever ids the request carried, in the format
         // of the service the path belongs to.
-        let service = self.service_of(&path);
         let refuse = |e: SpineError| {
-            let response = match service {
+            // Only refusals look the service up: the hot path never walks the table twice.
+            let response = match self.service_of(&path) {
                 Some(handler) => handler.reject(&e, None),
                 None => pipeline::error_response(&e),
             };
@@ -116,7 +116,9 @@ impl Gateway {
     /// The handler of some route under the same first path segment (`/messageexchange`,
     /// `/personal-demographics`): it knows its service's error format.
     fn service_of(&self, path: &str) -> Option<&dyn Handler> {
-        let first = |p: &str| p.trim_start_matches('/').split('/').next().unwrap_or("").to_owned();
+        fn first(p: &str) -> &str {
+            p.trim_start_matches('/').split('/').next().unwrap_or("")
+        }
         let segment = first(path);
         routes::all()
             .iter()

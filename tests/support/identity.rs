@@ -43,10 +43,16 @@ pub fn stores(records: Arc<dyn spine_shared::ports::RecordStore>) -> spine::Stor
     }
 }
 
-/// MESH over `records`, its chunks in a temporary directory that lives as long as the test process.
+/// MESH over `records`, its chunks in one blob store per test process (chunk keys name their
+/// message, so tests never collide), in a temporary directory.
 pub fn mesh_context(records: Arc<dyn spine_shared::ports::RecordStore>) -> spine_mesh::MeshContext {
-    let dir = tempfile::tempdir().expect("temp dir").keep();
-    let blobs = spine_shared::adapters::embedded::EmbeddedStore::open(&dir).expect("blob store").blobs();
+    static CHUNKS: OnceLock<(tempfile::TempDir, spine_shared::adapters::embedded::EmbeddedStore)> = OnceLock::new();
+    let (_, store) = CHUNKS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = spine_shared::adapters::embedded::EmbeddedStore::open(dir.path()).expect("blob store");
+        (dir, store)
+    });
+    let blobs = store.blobs();
     spine_mesh::MeshContext {
         store: spine_mesh::MeshStore::new(records.clone(), Arc::new(blobs)),
         directory: spine_sds::repository::DirectoryRepository::new(records),
