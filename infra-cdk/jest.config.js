@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testTimeout: 120000,
   setupFiles: ['<rootDir>/test/setup.ts'],
+  globalSetup: '<rootDir>/test/scratch-setup.ts',
+  globalTeardown: '<rootDir>/test/scratch-teardown.ts',
   transform: {
     '^.+\\.tsx?$': 'ts-jest',
   },
