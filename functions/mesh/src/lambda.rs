@@ -59,16 +59,14 @@ pub async fn shared_key_from_secret(client: &aws_sdk_secretsmanager::Client, arn
     Ok(key.as_bytes().into())
 }
 
-/// MESH over the adapters the environment named, keyed by `shared_key`; with a chunk store only
-/// for a function that touches chunks (so the others do not link S3 at all).
-fn context(adapters: &Adapters, shared_key: Arc<[u8]>, chunks: bool) -> Result<MeshContext, String> {
-    let blobs: Arc<dyn ChunkStore> = if chunks { blobs_from_env()? } else { Arc::new(NoChunks) };
-    Ok(MeshContext {
+/// MESH over the adapters the environment named, keyed by `shared_key`, with chunks in `blobs`.
+fn context(adapters: &Adapters, shared_key: Arc<[u8]>, blobs: Arc<dyn ChunkStore>) -> MeshContext {
+    MeshContext {
         store: MeshStore::with_chunks(adapters.records.clone(), blobs),
         directory: DirectoryRepository::new(adapters.records.clone()),
         shared_key,
         events: Some(MeshEvents::new(adapters.queue.clone(), MeshEvents::queue_name_from_env())),
-    })
+    }
 }
 
 /// A MESH route function's `main`: route number `R` ([`MeshRoute::number`]) under its function name.
@@ -79,7 +77,10 @@ pub async fn run<const R: u8>(function: &'static str) -> Result<(), lambda_http:
         return Err(format!("{function} is not MESH route {route:?}").into());
     }
     let adapters = spine_shared::config::adapters_from_env().await?;
-    let context = context(&adapters, shared_key_from_env().await?, route.touches_chunks())?;
+    // Decided at compile time, so a function that never touches chunks does not link S3 at all.
+    let blobs: Arc<dyn ChunkStore> =
+        if const { MeshRoute::from_number(R).touches_chunks() } { blobs_from_env()? } else { Arc::new(NoChunks) };
+    let context = context(&adapters, shared_key_from_env().await?, blobs);
     let access = lambda::access_from_env(&adapters);
     lambda::serve(function, access, MeshHandler::<R>::new(context)).await
 }
@@ -89,7 +90,7 @@ pub async fn run_expiry() -> Result<(), lambda_runtime::Error> {
     spine_shared::pipeline::logging::init();
     let adapters = spine_shared::config::adapters_from_env().await?;
     // The job verifies no tokens: it has no shared key.
-    let context = context(&adapters, Arc::from(Vec::new()), false)?;
+    let context = context(&adapters, Arc::from(Vec::new()), Arc::new(NoChunks));
     let context = &context;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {

@@ -1,5 +1,6 @@
-//! Group commit for the embedded record store: one writer thread owns the database's write side;
-//! every write (a put, a delete, a transaction, a bulk load) is queued to it as a job, and the thread
+//! Group commit for the embedded store: one writer thread owns the database's write side; every
+//! write (a record store put, delete, transaction or bulk load; a queue's send, receive or delete)
+//! is queued to it as a job, and the thread
 //! runs every job waiting at that moment inside **one** redb write transaction and one commit (one
 //! `fsync`), then answers each job. Under concurrent load a commit serves many requests; alone, a
 //! write costs what it did before.
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use redb::{Database, Durability};
+use redb::{Database, Durability, WriteTransaction};
 
 use super::backend;
 use super::record::Tables;
@@ -31,8 +32,11 @@ const MAX_GROUP: usize = 256;
 
 /// What a job leaves to do once the group's commit is known: answer its caller.
 type Completion = Box<dyn FnOnce(&StoreResult<()>) + Send>;
-/// A job: its writes on the group's open tables (or the error that kept them from opening).
-type Run = Box<dyn for<'a, 'b> FnOnce(Result<&'a mut Tables<'b>, &StoreError>, i64) -> Completion + Send>;
+/// A job: its writes in the group's transaction, on the record store's tables (open once per group)
+/// or on others it opens itself (the queues'); or the error that kept the transaction from opening.
+type Run = Box<
+    dyn for<'a, 'b> FnOnce(Result<(&'b WriteTransaction, &'a mut Tables<'b>), &StoreError>, i64) -> Completion + Send,
+>;
 
 struct Job {
     run: Run,
@@ -55,16 +59,34 @@ impl GroupCommit {
         Ok(Arc::new(GroupCommit { jobs: Some(jobs), thread: Some(thread) }))
     }
 
-    /// Runs `f` in the next group and answers once that group is committed.
+    /// Runs `f` on the record store's tables in the next group; answers once that group is committed.
     pub(super) async fn write<T: Send + 'static>(
         &self,
         durability: Durability,
         f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        self.write_in(durability, move |_, tables, now| f(tables, now)).await
+    }
+
+    /// Runs `f` on the next group's transaction itself, for tables other than the record store's
+    /// (the queues'), and answers once that group is committed.
+    pub(super) async fn write_txn<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&WriteTransaction) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.write_in(durability, move |txn, _, _| f(txn)).await
+    }
+
+    async fn write_in<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&WriteTransaction, &mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let (answer, answered) = tokio::sync::oneshot::channel::<StoreResult<T>>();
-        let run: Run = Box::new(move |tables, now| {
-            let out = match tables {
-                Ok(tables) => f(tables, now),
+        let run: Run = Box::new(move |open, now| {
+            let out = match open {
+                Ok((txn, tables)) => f(txn, tables, now),
                 Err(e) => Err(e.clone()),
             };
             Box::new(move |commit: &StoreResult<()>| {
@@ -130,7 +152,7 @@ fn commit_group(db: &Database, group: Vec<Job>, durable: bool) {
             let ran = std::panic::catch_unwind(AssertUnwindSafe(|| -> StoreResult<()> {
                 let mut tables = Tables::open(&txn)?;
                 for job in group {
-                    completions.push((job.run)(Ok(&mut tables), now));
+                    completions.push((job.run)(Ok((&txn, &mut tables)), now));
                 }
                 Ok(())
             }));

@@ -44,7 +44,7 @@ impl EmbeddedStore {
     }
 
     pub fn queues(&self) -> EmbeddedQueue {
-        EmbeddedQueue::new(self.db.clone())
+        EmbeddedQueue::new(self.db.clone(), self.writer.clone())
     }
 
     pub fn blobs(&self) -> EmbeddedBlobStore {

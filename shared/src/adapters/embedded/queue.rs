@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::backend;
+use super::group_commit::GroupCommit;
 use crate::ports::queue::{MAX_BATCH, QueueSpec};
 use crate::ports::{OutgoingMessage, Queue, ReceivedMessage, StoreError, StoreResult};
 
@@ -29,6 +30,7 @@ pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
 #[derive(Clone)]
 pub struct EmbeddedQueue {
     db: Arc<Database>,
+    writer: Arc<GroupCommit>,
 }
 
 /// A stored message: id, body, receive count and when it becomes visible (ms since the epoch).
@@ -79,8 +81,8 @@ fn parse_receipt(r: &str) -> StoreResult<(u64, u32)> {
 }
 
 impl EmbeddedQueue {
-    pub(super) fn new(db: Arc<Database>) -> Self {
-        EmbeddedQueue { db }
+    pub(super) fn new(db: Arc<Database>, writer: Arc<GroupCommit>) -> Self {
+        EmbeddedQueue { db, writer }
     }
 
     async fn write<T: Send + 'static>(
@@ -90,24 +92,17 @@ impl EmbeddedQueue {
         self.write_with(redb::Durability::Immediate, f).await
     }
 
-    /// A write of the given durability. Receives commit without `fsync`: a crash forgets that a
-    /// message was received, so it is delivered again sooner — which at-least-once delivery allows
-    /// — while sends and deletes are durable before they return.
+    /// A write of the given durability, in the store writer's next group (with the record store's
+    /// writes: one `fsync` for all). Receives commit without `fsync`: a crash forgets that a message
+    /// was received, so it is delivered again sooner — which at-least-once delivery allows — while
+    /// sends and deletes are durable before they return. Like every job in a group, a write fails
+    /// before it changes anything (an unknown queue, a stale receipt) or with a storage fault.
     async fn write_with<T: Send + 'static>(
         &self,
         durability: redb::Durability,
         f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut txn = db.begin_write().map_err(backend)?;
-            txn.set_durability(durability).map_err(backend)?;
-            let out = f(&txn)?;
-            txn.commit().map_err(backend)?;
-            Ok(out)
-        })
-        .await
-        .map_err(backend)?
+        self.writer.write_txn(durability, f).await
     }
 
     /// How many messages the queue holds, visible or not (for tests and the local Spine's status).
