@@ -1,0 +1,96 @@
+//! EPS's refusals: each has the HTTP status, the FHIR issue type (`value`, `invalid`,
+//! `business-rule`, `not-found`, …) and, where EPS names one, the EPS issue code
+//! (`PRESCRIPTION_WITH_ANOTHER_DISPENSER`, `NO_MORE_PRESCRIPTIONS`, …) that its
+//! OperationOutcome carries, plus diagnostics for the caller (never patient data).
+
+/// The FHIR issue types EPS answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueType {
+    Value,
+    Invalid,
+    Structure,
+    BusinessRule,
+    NotFound,
+    Duplicate,
+    Processing,
+    Informational,
+}
+
+impl IssueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueType::Value => "value",
+            IssueType::Invalid => "invalid",
+            IssueType::Structure => "structure",
+            IssueType::BusinessRule => "business-rule",
+            IssueType::NotFound => "not-found",
+            IssueType::Duplicate => "duplicate",
+            IssueType::Processing => "processing",
+            IssueType::Informational => "informational",
+        }
+    }
+}
+
+/// An EPS refusal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {issue:?} {code:?}: {diagnostics}")]
+pub struct EpsError {
+    status: u16,
+    issue: IssueType,
+    /// The EPS issue code, when EPS names one.
+    code: Option<&'static str>,
+    diagnostics: String,
+}
+
+impl EpsError {
+    fn new(status: u16, issue: IssueType, code: Option<&'static str>, diagnostics: impl Into<String>) -> Self {
+        EpsError { status, issue, code, diagnostics: diagnostics.into() }
+    }
+
+    /// 400 `value`: a field holds a value EPS does not accept.
+    pub fn invalid_value(diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::Value, None, diagnostics)
+    }
+
+    /// 400 `invalid`: a required field is missing or a field is populated wrongly.
+    pub fn invalid(diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::Invalid, None, diagnostics)
+    }
+
+    /// 400 `structure`: fields that may not appear together.
+    pub fn structure(diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::Structure, None, diagnostics)
+    }
+
+    /// 400 `business-rule` with an EPS code: the operation is not allowed in the prescription's
+    /// state or for this dispenser.
+    pub fn business_rule(code: &'static str, diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::BusinessRule, Some(code), diagnostics)
+    }
+
+    /// 404 `not-found` `PRESCRIPTION_NOT_FOUND`.
+    pub fn prescription_not_found() -> Self {
+        Self::new(
+            404,
+            IssueType::NotFound,
+            Some("PRESCRIPTION_NOT_FOUND"),
+            "The requested prescription could not be found.",
+        )
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn issue(&self) -> IssueType {
+        self.issue
+    }
+
+    pub fn code(&self) -> Option<&'static str> {
+        self.code
+    }
+
+    pub fn diagnostics(&self) -> &str {
+        &self.diagnostics
+    }
+}

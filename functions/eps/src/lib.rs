@@ -1,0 +1,16 @@
+//! Electronic Prescription Service (issue 5), its domain core so far: the short-form prescription
+//! id and its ISO 7064 Mod 37-2 check character ([`prescription_id`]); the prescription and
+//! line-item statuses and the lifecycle every operation moves a prescription along
+//! ([`status`], [`lifecycle`]); the rules a prescription's MedicationRequests must keep
+//! ([`consistency`]); and the EPS error codes they refuse with ([`error`]). Handlers, storage and
+//! the Lambda binaries build on these.
+
+pub mod consistency;
+pub mod error;
+pub mod lifecycle;
+pub mod prescription_id;
+pub mod status;
+
+pub use error::{EpsError, IssueType};
+pub use prescription_id::PrescriptionId;
+pub use status::{LineItemStatus, PrescriptionStatus};

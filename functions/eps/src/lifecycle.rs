@@ -1,0 +1,404 @@
+//! The prescription lifecycle: what each operation may do from each status, and where it leaves
+//! the prescription. Pure functions over a prescription's [`State`]; the store applies a result
+//! with a conditional write on the state it was computed from, so two dispensers racing for one
+//! prescription cannot both win and a refused operation changes nothing.
+//!
+//! ```text
+//!  0001 To Be Dispensed ──release──▶ 0002 With Dispenser ──dispense (part)──▶ 0003 With Dispenser - Active
+//!     ▲  │ cancel                     │  │ return                 dispense (all) │        │
+//!     │  ▼                            │  └──▶ 0001 (0005 if marked for cancellation)     ▼
+//!     │ 0005 Cancelled                └──dispense (all)──▶ 0006 Dispensed / 0007 Not Dispensed ──claim──▶ 0008 / 0009
+//!     └──────────── withdraw (the only notification) goes back to 0002; an earlier one restores its state
+//! ```
+
+use crate::error::EpsError;
+use crate::status::{LineItemStatus, PrescriptionStatus as S};
+
+/// What the lifecycle needs to know of a prescription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub status: S,
+    /// The ODS code of the dispenser holding it (from release until claim, or its return).
+    pub dispenser: Option<String>,
+    /// The prescriber who asked to cancel it while it was with a dispenser ("marked for cancellation").
+    pub pending_cancellation: Option<String>,
+}
+
+impl State {
+    /// A new prescription, ready for release.
+    pub fn new() -> Self {
+        State { status: S::ToBeDispensed, dispenser: None, pending_cancellation: None }
+    }
+
+    fn with(&self, status: S) -> Self {
+        State { status, ..self.clone() }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const WITH_ANOTHER_DISPENSER: &str = "PRESCRIPTION_WITH_ANOTHER_DISPENSER";
+const INVALID_STATE_TRANSITION: &str = "PRESCRIPTION_INVALID_STATE_TRANSITION";
+
+fn invalid_transition(operation: &str, status: S) -> EpsError {
+    EpsError::business_rule(
+        INVALID_STATE_TRANSITION,
+        format!("A prescription with status {} ({}) cannot be {operation}.", status.code(), status.display()),
+    )
+}
+
+fn with_another_dispenser() -> EpsError {
+    EpsError::business_rule(WITH_ANOTHER_DISPENSER, "The requested prescription is with another dispenser.")
+}
+
+/// Checks that `dispenser` holds a prescription that is with a dispenser (or finished by one).
+fn held_by(state: &State, dispenser: &str) -> Result<(), EpsError> {
+    match state.dispenser.as_deref() {
+        Some(holder) if holder == dispenser => Ok(()),
+        Some(_) => Err(with_another_dispenser()),
+        None => Err(invalid_transition("changed by a dispenser before it is released", state.status)),
+    }
+}
+
+/// Release (nominated or patient) to `dispenser`. Releasing again to the dispenser that holds it
+/// gives it back unchanged (a download that got lost can be repeated); any other holder refuses.
+pub fn release(state: &State, dispenser: &str) -> Result<State, EpsError> {
+    match state.status {
+        S::ToBeDispensed => {
+            Ok(State { status: S::WithDispenser, dispenser: Some(dispenser.to_owned()), ..state.clone() })
+        }
+        S::WithDispenser | S::WithDispenserActive => {
+            held_by(state, dispenser)?;
+            Ok(state.clone())
+        }
+        other => Err(invalid_transition("released", other)),
+    }
+}
+
+/// Return to the Spine (Task `rejected`) by the dispenser holding it, before anything is dispensed.
+/// It becomes releasable again — or cancelled, if a prescriber marked it for cancellation.
+pub fn return_to_spine(state: &State, dispenser: &str) -> Result<State, EpsError> {
+    match state.status {
+        S::WithDispenser => {
+            held_by(state, dispenser)?;
+            let status = if state.pending_cancellation.is_some() { S::Cancelled } else { S::ToBeDispensed };
+            Ok(State { status, dispenser: None, pending_cancellation: None })
+        }
+        S::WithDispenserActive => {
+            held_by(state, dispenser)?;
+            Err(invalid_transition(
+                "returned once items are dispensed (withdraw the dispense notification first)",
+                state.status,
+            ))
+        }
+        other => Err(invalid_transition("returned", other)),
+    }
+}
+
+/// The status a dispense notification's line items put the prescription in: any item partly
+/// dispensed, owing or untouched keeps it active (0003); every item not dispensed makes it 0007;
+/// otherwise it is dispensed (0006). Cancelled items do not count.
+pub fn status_after_dispense(items: &[LineItemStatus]) -> Result<S, EpsError> {
+    let counted: Vec<LineItemStatus> = items.iter().copied().filter(|i| *i != LineItemStatus::Cancelled).collect();
+    if counted.is_empty() {
+        return Err(EpsError::invalid("A dispense notification must report at least one line item."));
+    }
+    if let Some(bad) = counted.iter().find(|i| !i.is_dispense_outcome()) {
+        return Err(EpsError::invalid_value(format!(
+            "A dispense notification cannot report a line item as {} ({}).",
+            bad.code(),
+            bad.display()
+        )));
+    }
+    Ok(if counted.iter().any(|i| matches!(i, LineItemStatus::PartiallyDispensed | LineItemStatus::NotDispensedOwing)) {
+        S::WithDispenserActive
+    } else if counted.iter().all(|i| *i == LineItemStatus::NotDispensed) {
+        S::NotDispensed
+    } else {
+        S::Dispensed
+    })
+}
+
+/// A dispense notification by the holder. A new one follows a release or an earlier partial
+/// dispense; an amendment (`replacementOf`, of the latest notification — the store checks which)
+/// may also follow a complete one, until the prescription is claimed.
+pub fn dispense(state: &State, dispenser: &str, items: &[LineItemStatus], amendment: bool) -> Result<State, EpsError> {
+    let allowed = match state.status {
+        S::WithDispenser => !amendment,
+        S::WithDispenserActive => true,
+        S::Dispensed | S::NotDispensed => amendment,
+        _ => false,
+    };
+    if !allowed {
+        let what = if amendment { "have its dispense notification amended" } else { "dispensed" };
+        return Err(invalid_transition(what, state.status));
+    }
+    held_by(state, dispenser)?;
+    let status = status_after_dispense(items)?;
+    let pending_cancellation = if status == S::WithDispenserActive { state.pending_cancellation.clone() } else { None };
+    Ok(State { status, pending_cancellation, ..state.clone() })
+}
+
+/// Withdraws the latest dispense notification (Task `abort`): the prescription goes back to what
+/// the notification before it left (`previous`: its line items), or to 0002 if there was none.
+pub fn withdraw(state: &State, dispenser: &str, previous: Option<&[LineItemStatus]>) -> Result<State, EpsError> {
+    if !matches!(state.status, S::WithDispenserActive | S::Dispensed | S::NotDispensed) {
+        return Err(invalid_transition("have a dispense notification withdrawn", state.status));
+    }
+    held_by(state, dispenser)?;
+    let status = match previous {
+        Some(items) => status_after_dispense(items)?,
+        None => S::WithDispenser,
+    };
+    Ok(state.with(status))
+}
+
+/// A claim (or, with `amendment`, its amendment — the store checks the claim period) by the
+/// dispenser that dispensed it.
+pub fn claim(state: &State, dispenser: &str, amendment: bool) -> Result<State, EpsError> {
+    let status = match (state.status, amendment) {
+        (S::Dispensed, false) => S::Claimed,
+        (S::NotDispensed, false) => S::NoClaimed,
+        (S::Claimed | S::NoClaimed, true) => state.status,
+        (other, false) => return Err(invalid_transition("claimed", other)),
+        (other, true) => return Err(invalid_transition("have its claim amended", other)),
+    };
+    held_by(state, dispenser)?;
+    Ok(state.with(status))
+}
+
+/// A cancellation's answer, as EPS codes it (R-0001 … R-0010).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelCode {
+    /// R-0001: cancelled.
+    Cancelled,
+    /// R-0002: with dispenser, not cancelled, marked for cancellation.
+    MarkedWithDispenser,
+    /// R-0003: with dispenser (active), not cancelled, marked for cancellation.
+    MarkedWithDispenserActive,
+    /// R-0004: already dispensed.
+    Dispensed,
+    /// R-0005: expired.
+    Expired,
+    /// R-0006: already cancelled.
+    AlreadyCancelled,
+    /// R-0007: another prescriber has already asked for its cancellation.
+    RequestedByAnotherPrescriber,
+    /// R-0010: not dispensed.
+    NotDispensed,
+}
+
+impl CancelCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            CancelCode::Cancelled => "R-0001",
+            CancelCode::MarkedWithDispenser => "R-0002",
+            CancelCode::MarkedWithDispenserActive => "R-0003",
+            CancelCode::Dispensed => "R-0004",
+            CancelCode::Expired => "R-0005",
+            CancelCode::AlreadyCancelled => "R-0006",
+            CancelCode::RequestedByAnotherPrescriber => "R-0007",
+            CancelCode::NotDispensed => "R-0010",
+        }
+    }
+
+    pub fn display(self) -> &'static str {
+        match self {
+            CancelCode::Cancelled => "Prescription/item was cancelled",
+            CancelCode::MarkedWithDispenser => {
+                "Prescription/item was not cancelled. With dispenser. Marked for cancellation"
+            }
+            CancelCode::MarkedWithDispenserActive => {
+                "Prescription/item was not cancelled. With dispenser active. Marked for cancellation"
+            }
+            CancelCode::Dispensed => "Prescription/item was not cancelled. Prescription has been dispensed.",
+            CancelCode::Expired => "Prescription/item has expired",
+            CancelCode::AlreadyCancelled => "Prescription/item had already been cancelled",
+            CancelCode::RequestedByAnotherPrescriber => {
+                "Prescription/item cancellation requested by another prescriber"
+            }
+            CancelCode::NotDispensed => "Prescription/item was not cancelled. Prescription has been not dispensed.",
+        }
+    }
+
+    /// 200 for R-0001; 400 (with the response Bundle) for every other.
+    pub fn http_status(self) -> u16 {
+        if self == CancelCode::Cancelled { 200 } else { 400 }
+    }
+}
+
+/// A cancellation by `prescriber`: its answer, and the state to store when it changes anything
+/// (cancelled, or marked for cancellation).
+pub fn cancel(state: &State, prescriber: &str) -> (CancelCode, Option<State>) {
+    let mark = |code| match state.pending_cancellation.as_deref() {
+        Some(p) if p != prescriber => (CancelCode::RequestedByAnotherPrescriber, None),
+        Some(_) => (code, None),
+        None => (code, Some(State { pending_cancellation: Some(prescriber.to_owned()), ..state.clone() })),
+    };
+    match state.status {
+        S::ToBeDispensed => (CancelCode::Cancelled, Some(State { status: S::Cancelled, ..state.clone() })),
+        S::RepeatDispenseFutureInstance | S::PrescriptionFutureInstance => {
+            (CancelCode::Cancelled, Some(state.with(S::CancelledFutureInstance)))
+        }
+        S::WithDispenser => mark(CancelCode::MarkedWithDispenser),
+        S::WithDispenserActive => mark(CancelCode::MarkedWithDispenserActive),
+        S::Dispensed | S::Claimed => (CancelCode::Dispensed, None),
+        S::NotDispensed | S::NoClaimed => (CancelCode::NotDispensed, None),
+        S::Expired => (CancelCode::Expired, None),
+        S::Cancelled | S::CancelledFutureInstance => (CancelCode::AlreadyCancelled, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LineItemStatus as L;
+
+    const PHARMACY: &str = "FA565";
+    const OTHER: &str = "FCG71";
+
+    fn released() -> State {
+        release(&State::new(), PHARMACY).unwrap()
+    }
+
+    fn code_of(r: Result<State, EpsError>) -> Option<&'static str> {
+        r.unwrap_err().code()
+    }
+
+    #[test]
+    fn the_happy_path_to_claimed() {
+        let s = released();
+        assert_eq!((s.status, s.dispenser.as_deref()), (S::WithDispenser, Some(PHARMACY)));
+        let s = dispense(&s, PHARMACY, &[L::PartiallyDispensed, L::FullyDispensed], false).unwrap();
+        assert_eq!(s.status, S::WithDispenserActive);
+        let s = dispense(&s, PHARMACY, &[L::FullyDispensed, L::FullyDispensed], false).unwrap();
+        assert_eq!(s.status, S::Dispensed);
+        let s = claim(&s, PHARMACY, false).unwrap();
+        assert_eq!(s.status, S::Claimed);
+        assert_eq!(claim(&s, PHARMACY, true).unwrap().status, S::Claimed, "a claim can be amended");
+        assert_eq!(code_of(claim(&s, PHARMACY, false)), Some(INVALID_STATE_TRANSITION), "not claimed twice");
+    }
+
+    #[test]
+    fn one_dispenser_holds_a_prescription() {
+        let s = released();
+        assert_eq!(code_of(release(&s, OTHER)), Some(WITH_ANOTHER_DISPENSER));
+        assert_eq!(release(&s, PHARMACY).unwrap(), s, "the holder may download it again, unchanged");
+        assert_eq!(code_of(dispense(&s, OTHER, &[L::FullyDispensed], false)), Some(WITH_ANOTHER_DISPENSER));
+        assert_eq!(code_of(return_to_spine(&s, OTHER)), Some(WITH_ANOTHER_DISPENSER));
+        let done = dispense(&s, PHARMACY, &[L::FullyDispensed], false).unwrap();
+        assert_eq!(code_of(claim(&done, OTHER, false)), Some(WITH_ANOTHER_DISPENSER));
+        assert_eq!(code_of(withdraw(&done, OTHER, None)), Some(WITH_ANOTHER_DISPENSER));
+    }
+
+    #[test]
+    fn nothing_but_release_and_cancel_before_release() {
+        let s = State::new();
+        assert_eq!(code_of(dispense(&s, PHARMACY, &[L::FullyDispensed], false)), Some(INVALID_STATE_TRANSITION));
+        assert_eq!(code_of(return_to_spine(&s, PHARMACY)), Some(INVALID_STATE_TRANSITION));
+        assert_eq!(code_of(withdraw(&s, PHARMACY, None)), Some(INVALID_STATE_TRANSITION));
+        assert_eq!(code_of(claim(&s, PHARMACY, false)), Some(INVALID_STATE_TRANSITION));
+    }
+
+    #[test]
+    fn return_makes_it_releasable_again_or_applies_a_marked_cancellation() {
+        let s = return_to_spine(&released(), PHARMACY).unwrap();
+        assert_eq!(s, State::new());
+        assert_eq!(release(&s, OTHER).unwrap().dispenser.as_deref(), Some(OTHER), "then any dispenser");
+
+        let (code, marked) = cancel(&released(), "prescriber-1");
+        assert_eq!(code, CancelCode::MarkedWithDispenser);
+        let marked = marked.unwrap();
+        assert_eq!(marked.status, S::WithDispenser, "marked, not cancelled");
+        assert_eq!(return_to_spine(&marked, PHARMACY).unwrap().status, S::Cancelled);
+
+        let active = dispense(&released(), PHARMACY, &[L::NotDispensedOwing], false).unwrap();
+        assert_eq!(code_of(return_to_spine(&active, PHARMACY)), Some(INVALID_STATE_TRANSITION));
+    }
+
+    #[test]
+    fn dispense_outcomes_from_line_items() {
+        assert_eq!(status_after_dispense(&[L::FullyDispensed, L::NotDispensed]).unwrap(), S::Dispensed);
+        assert_eq!(status_after_dispense(&[L::NotDispensed, L::NotDispensed]).unwrap(), S::NotDispensed);
+        assert_eq!(status_after_dispense(&[L::FullyDispensed, L::NotDispensedOwing]).unwrap(), S::WithDispenserActive);
+        assert_eq!(status_after_dispense(&[L::PartiallyDispensed]).unwrap(), S::WithDispenserActive);
+        assert_eq!(status_after_dispense(&[L::Cancelled, L::FullyDispensed]).unwrap(), S::Dispensed);
+        assert!(status_after_dispense(&[]).is_err());
+        assert!(status_after_dispense(&[L::Cancelled]).is_err());
+        assert!(status_after_dispense(&[L::WithDispenser]).is_err());
+    }
+
+    #[test]
+    fn amendments_and_withdrawals() {
+        let s = released();
+        assert_eq!(code_of(dispense(&s, PHARMACY, &[L::FullyDispensed], true)), Some(INVALID_STATE_TRANSITION));
+        let partial = dispense(&s, PHARMACY, &[L::PartiallyDispensed], false).unwrap();
+        let done = dispense(&partial, PHARMACY, &[L::FullyDispensed], false).unwrap();
+        assert_eq!(code_of(dispense(&done, PHARMACY, &[L::FullyDispensed], false)), Some(INVALID_STATE_TRANSITION));
+        assert_eq!(dispense(&done, PHARMACY, &[L::NotDispensed], true).unwrap().status, S::NotDispensed);
+
+        assert_eq!(withdraw(&done, PHARMACY, Some(&[L::PartiallyDispensed])).unwrap().status, S::WithDispenserActive);
+        assert_eq!(withdraw(&partial, PHARMACY, None).unwrap().status, S::WithDispenser);
+        let claimed = claim(&done, PHARMACY, false).unwrap();
+        assert_eq!(code_of(withdraw(&claimed, PHARMACY, None)), Some(INVALID_STATE_TRANSITION));
+        assert_eq!(code_of(dispense(&claimed, PHARMACY, &[L::FullyDispensed], true)), Some(INVALID_STATE_TRANSITION));
+        let not = dispense(&s, PHARMACY, &[L::NotDispensed], false).unwrap();
+        assert_eq!(claim(&not, PHARMACY, false).unwrap().status, S::NoClaimed);
+    }
+
+    #[test]
+    fn cancellation_codes_by_status() {
+        let (code, new) = cancel(&State::new(), "p1");
+        assert_eq!((code, code.code(), code.http_status()), (CancelCode::Cancelled, "R-0001", 200));
+        assert_eq!(new.unwrap().status, S::Cancelled);
+
+        let (code, marked) = cancel(&released(), "p1");
+        assert_eq!(code.code(), "R-0002");
+        let marked = marked.unwrap();
+        assert_eq!(marked.pending_cancellation.as_deref(), Some("p1"));
+        assert_eq!(cancel(&marked, "p1"), (CancelCode::MarkedWithDispenser, None), "asking again changes nothing");
+        assert_eq!(cancel(&marked, "p2"), (CancelCode::RequestedByAnotherPrescriber, None));
+        assert_eq!(CancelCode::RequestedByAnotherPrescriber.code(), "R-0007");
+
+        let active = dispense(&released(), PHARMACY, &[L::PartiallyDispensed], false).unwrap();
+        assert_eq!(cancel(&active, "p1").0.code(), "R-0003");
+        let done = dispense(&active, PHARMACY, &[L::FullyDispensed], false).unwrap();
+        assert_eq!(cancel(&done, "p1"), (CancelCode::Dispensed, None));
+        assert_eq!(cancel(&claim(&done, PHARMACY, false).unwrap(), "p1").0.code(), "R-0004");
+        let not = dispense(&released(), PHARMACY, &[L::NotDispensed], false).unwrap();
+        assert_eq!(cancel(&not, "p1").0.code(), "R-0010");
+        let cancelled = cancel(&State::new(), "p1").1.unwrap();
+        assert_eq!(cancel(&cancelled, "p1").0.code(), "R-0006");
+        let expired = State { status: S::Expired, ..State::new() };
+        assert_eq!(cancel(&expired, "p1").0.code(), "R-0005");
+        let future = State { status: S::RepeatDispenseFutureInstance, ..State::new() };
+        assert_eq!(cancel(&future, "p1").1.unwrap().status, S::CancelledFutureInstance);
+        for code in [CancelCode::MarkedWithDispenser, CancelCode::Dispensed, CancelCode::NotDispensed] {
+            assert_eq!(code.http_status(), 400);
+        }
+    }
+
+    #[test]
+    fn a_pending_cancellation_ends_when_dispensing_completes() {
+        let marked = cancel(&released(), "p1").1.unwrap();
+        let partial = dispense(&marked, PHARMACY, &[L::PartiallyDispensed], false).unwrap();
+        assert_eq!(partial.pending_cancellation.as_deref(), Some("p1"));
+        let done = dispense(&partial, PHARMACY, &[L::FullyDispensed], false).unwrap();
+        assert_eq!(done.pending_cancellation, None);
+    }
+
+    #[test]
+    fn final_states_refuse_everything_but_claim_amendment() {
+        for status in [S::Expired, S::Cancelled, S::CancelledFutureInstance] {
+            let s = State { status, dispenser: Some(PHARMACY.into()), pending_cancellation: None };
+            assert!(status.is_final());
+            assert_eq!(code_of(release(&s, PHARMACY)), Some(INVALID_STATE_TRANSITION));
+            assert_eq!(code_of(dispense(&s, PHARMACY, &[L::FullyDispensed], true)), Some(INVALID_STATE_TRANSITION));
+            assert_eq!(code_of(claim(&s, PHARMACY, true)), Some(INVALID_STATE_TRANSITION));
+        }
+    }
+}
