@@ -15,7 +15,7 @@ use aws_types::region::Region;
 
 use crate::adapters::aws::{DynamoRecordStore, S3BlobStore, SqsQueue};
 use crate::adapters::embedded::EmbeddedStore;
-use crate::ports::{BlobStore, RecordStore};
+use crate::ports::{BlobStore, Condition, Item, Page, Query, RecordStore, StoreResult, WriteOp};
 
 /// A fresh embedded store in a temporary directory (kept alive by the returned guard).
 pub fn embedded() -> (tempfile::TempDir, EmbeddedStore) {
@@ -116,4 +116,54 @@ pub async fn s3_blob_store() -> S3BlobStore {
 /// SQS on moto.
 pub fn sqs() -> SqsQueue {
     SqsQueue::from_config(&aws_config())
+}
+
+/// moto (5.2) serves requests on threads without a lock: two concurrent conditional writes can
+/// both pass their condition, and a transaction that fails restores a copy of the whole table
+/// taken when it began — undoing writes that other requests committed meanwhile. DynamoDB does
+/// neither (each conditional write and each transaction is atomic). So wrap moto's table in this
+/// for concurrency tests: it takes one request at a time, and a service's own calls still
+/// interleave with one another exactly as they can on DynamoDB, which is what those tests exercise.
+pub struct OneAtATime {
+    inner: Arc<dyn RecordStore>,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl OneAtATime {
+    pub fn new(inner: Arc<dyn RecordStore>) -> Self {
+        OneAtATime { inner, lock: tokio::sync::Mutex::new(()) }
+    }
+}
+
+#[async_trait::async_trait]
+impl RecordStore for OneAtATime {
+    async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
+        let _one = self.lock.lock().await;
+        self.inner.get(pk, sk).await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
+        let _one = self.lock.lock().await;
+        self.inner.put(item, condition).await
+    }
+
+    async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {
+        let _one = self.lock.lock().await;
+        self.inner.delete(pk, sk, condition).await
+    }
+
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        let _one = self.lock.lock().await;
+        self.inner.query(query).await
+    }
+
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        let _one = self.lock.lock().await;
+        self.inner.transact_write(ops).await
+    }
+
+    async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
+        let _one = self.lock.lock().await;
+        self.inner.batch_put(items).await
+    }
 }

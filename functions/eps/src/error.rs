@@ -40,11 +40,13 @@ pub struct EpsError {
     /// The EPS issue code, when EPS names one.
     code: Option<&'static str>,
     diagnostics: String,
+    /// What went wrong inside, for the log only (internal errors).
+    cause: Option<String>,
 }
 
 impl EpsError {
     fn new(status: u16, issue: IssueType, code: Option<&'static str>, diagnostics: impl Into<String>) -> Self {
-        EpsError { status, issue, code, diagnostics: diagnostics.into() }
+        EpsError { status, issue, code, diagnostics: diagnostics.into(), cause: None }
     }
 
     /// 400 `value`: a field holds a value EPS does not accept.
@@ -66,6 +68,25 @@ impl EpsError {
     /// state or for this dispenser.
     pub fn business_rule(code: &'static str, diagnostics: impl Into<String>) -> Self {
         Self::new(400, IssueType::BusinessRule, Some(code), diagnostics)
+    }
+
+    /// 400 `duplicate` `DUPLICATE_PRESCRIPTION_ID`: a prescription with this id exists.
+    pub fn duplicate_prescription_id() -> Self {
+        Self::new(
+            400,
+            IssueType::Duplicate,
+            Some("DUPLICATE_PRESCRIPTION_ID"),
+            "A prescription with the same ID already exists.",
+        )
+    }
+
+    /// 500: the store failed. `cause` is for the log (it never holds patient data); the caller
+    /// sees a generic diagnostic.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        EpsError {
+            cause: Some(cause.into()),
+            ..Self::new(500, IssueType::Processing, None, "An internal error occurred.")
+        }
     }
 
     /// 404 `not-found` `PRESCRIPTION_NOT_FOUND`.
@@ -92,5 +113,10 @@ impl EpsError {
 
     pub fn diagnostics(&self) -> &str {
         &self.diagnostics
+    }
+
+    /// The internal cause of a 500, for the log.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 }

@@ -15,8 +15,8 @@ use spine_mesh::{
     AuthToken, InboxCursor, Mailbox, MeshStore, MeshStoreError, MessageId, MessageMeta, MessageStatus, MessageType,
     ReplayKey, TokenGenerator, WorkflowFilter,
 };
-use spine_shared::ports::{BlobStore, Condition, Item, Page, Query, RecordStore, StoreResult, WriteOp};
-use spine_shared::testing::{dynamo, embedded, s3};
+use spine_shared::ports::{BlobStore, RecordStore};
+use spine_shared::testing::{OneAtATime, dynamo, embedded, s3};
 use time::OffsetDateTime;
 
 const SENDER: &str = "X26ABC1";
@@ -44,56 +44,6 @@ fn embedded_backend() -> Backend {
 
 async fn moto_backend() -> Backend {
     Backend { records: Arc::new(OneAtATime::new(dynamo().await)), blobs: s3().await, _dir: None }
-}
-
-/// moto (5.2) serves requests on threads without a lock: two concurrent conditional writes can
-/// both pass their condition, and a transaction that fails restores a copy of the whole table
-/// taken when it began — undoing writes that other requests committed meanwhile. DynamoDB does
-/// neither (each conditional write and each transaction is atomic). So moto's table here takes one
-/// request at a time; the store's own calls still interleave with one another exactly as they can
-/// on DynamoDB, which is what the concurrency scenarios exercise.
-struct OneAtATime {
-    inner: Arc<dyn RecordStore>,
-    lock: tokio::sync::Mutex<()>,
-}
-
-impl OneAtATime {
-    fn new(inner: Arc<dyn RecordStore>) -> Self {
-        OneAtATime { inner, lock: tokio::sync::Mutex::new(()) }
-    }
-}
-
-#[async_trait::async_trait]
-impl RecordStore for OneAtATime {
-    async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
-        let _one = self.lock.lock().await;
-        self.inner.get(pk, sk).await
-    }
-
-    async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        let _one = self.lock.lock().await;
-        self.inner.put(item, condition).await
-    }
-
-    async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {
-        let _one = self.lock.lock().await;
-        self.inner.delete(pk, sk, condition).await
-    }
-
-    async fn query(&self, query: Query) -> StoreResult<Page> {
-        let _one = self.lock.lock().await;
-        self.inner.query(query).await
-    }
-
-    async fn transact_write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
-        let _one = self.lock.lock().await;
-        self.inner.transact_write(ops).await
-    }
-
-    async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
-        let _one = self.lock.lock().await;
-        self.inner.batch_put(items).await
-    }
 }
 
 fn headers(to: &str, workflow: &str) -> SendHeaders {

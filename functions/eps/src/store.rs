@@ -1,0 +1,184 @@
+//! The prescription store, over the record store port. A prescription is created once per id, and
+//! changed only by a lifecycle step applied with a conditional write on the version it was read at:
+//! when another write got there first, the store reads again and decides again. So of two
+//! dispensers racing to release one prescription exactly one wins and the other is told it is
+//! with another dispenser, and a refused step changes nothing. Nominated release takes up to 25 of
+//! a pharmacy's waiting prescriptions, oldest first, each only if it is still waiting.
+
+use std::sync::Arc;
+
+use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query, RecordStore, StoreError};
+
+use crate::error::EpsError;
+use crate::lifecycle::{self, CancelCode};
+use crate::model::{LineItem, PRESCRIPTION_SK, Prescription, nominated_pk, prescription_pk};
+use crate::status::{LineItemStatus, PrescriptionStatus};
+
+/// The most prescriptions one nominated release hands out.
+pub const MAX_NOMINATED_RELEASE: usize = 25;
+
+/// How often a change is re-decided when concurrent writes keep winning.
+const MAX_ATTEMPTS: usize = 16;
+
+fn store_fault(e: StoreError) -> EpsError {
+    EpsError::internal(format!("prescription store: {e}"))
+}
+
+/// The line items with `from` set to `to`.
+fn items_moved(items: &[LineItem], from: LineItemStatus, to: LineItemStatus) -> Vec<LineItem> {
+    items.iter().map(|i| LineItem { status: if i.status == from { to } else { i.status }, ..i.clone() }).collect()
+}
+
+#[derive(Clone)]
+pub struct PrescriptionStore {
+    records: Arc<dyn RecordStore>,
+}
+
+impl PrescriptionStore {
+    pub fn new(records: Arc<dyn RecordStore>) -> Self {
+        PrescriptionStore { records }
+    }
+
+    fn item(p: &Prescription, version: u64) -> Item {
+        let (nominated, (patient_pk, patient_sk)) = p.index_keys();
+        let mut item = Item::new(prescription_pk(&p.id), PRESCRIPTION_SK, p.to_json())
+            .with_version(version)
+            .with_gsi2(IndexKey::new(patient_pk, patient_sk));
+        if let Some((pk, sk)) = nominated {
+            item = item.with_gsi1(IndexKey::new(pk, sk));
+        }
+        item
+    }
+
+    /// Stores a new prescription; a second one with the same id is `DUPLICATE_PRESCRIPTION_ID`.
+    pub async fn create(&self, p: &Prescription) -> Result<(), EpsError> {
+        match self.records.put(Self::item(p, 1), Condition::NotExists).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => Err(EpsError::duplicate_prescription_id()),
+            Err(e) => Err(store_fault(e)),
+        }
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<(Prescription, u64)>, EpsError> {
+        let item = self.records.get(&prescription_pk(id), PRESCRIPTION_SK).await.map_err(store_fault)?;
+        item.map(|item| Ok((Prescription::from_json(&item.data)?, item.version))).transpose()
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Prescription>, EpsError> {
+        Ok(self.read(id).await?.map(|(p, _)| p))
+    }
+
+    /// Applies `step` to the prescription as it is now and stores what it returns, unless another
+    /// write changed the prescription meanwhile — then reads it again and asks `step` again.
+    /// `step` returns the new record (`None`: nothing to store) and an answer, or a refusal.
+    pub async fn change<T>(
+        &self,
+        id: &str,
+        step: impl Fn(&Prescription) -> Result<(Option<Prescription>, T), EpsError>,
+    ) -> Result<(Prescription, T), EpsError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let (current, version) = self.read(id).await?.ok_or_else(EpsError::prescription_not_found)?;
+            let (next, answer) = step(&current)?;
+            let Some(next) = next else { return Ok((current, answer)) };
+            match self.records.put(Self::item(&next, version + 1), Condition::VersionIs(version)).await {
+                Ok(()) => return Ok((next, answer)),
+                Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+                Err(e) => return Err(store_fault(e)),
+            }
+        }
+        Err(EpsError::internal(format!("gave up after {MAX_ATTEMPTS} concurrent changes")))
+    }
+
+    /// Patient release of one prescription to `dispenser` (the holder may download it again).
+    pub async fn release(&self, id: &str, dispenser: &str) -> Result<Prescription, EpsError> {
+        let (p, ()) = self
+            .change(id, |p| {
+                let state = lifecycle::release(&p.state, dispenser)?;
+                if state == p.state {
+                    return Ok((None, ()));
+                }
+                let items = items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::WithDispenser);
+                Ok((Some(Prescription { state, items, ..p.clone() }), ()))
+            })
+            .await?;
+        Ok(p)
+    }
+
+    /// Nominated release: up to `max` (at most [`MAX_NOMINATED_RELEASE`]) of the prescriptions
+    /// waiting for the pharmacy `ods`, oldest first. One that is no longer waiting when its turn
+    /// comes (released meanwhile, by this call's twin or anyone) is skipped, never handed out twice.
+    /// Empty when none are left (`NO_MORE_PRESCRIPTIONS`).
+    pub async fn release_nominated(&self, ods: &str, max: usize) -> Result<Vec<Prescription>, EpsError> {
+        let max = max.clamp(1, MAX_NOMINATED_RELEASE);
+        let mut released = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query =
+                Query::new(Index::Gsi1, nominated_pk(ods), KeyCondition::All).limit(max - released.len()).after(cursor);
+            let page = self.records.query(query).await.map_err(store_fault)?;
+            for item in &page.items {
+                let waiting = Prescription::from_json(&item.data)?;
+                let taken = self
+                    .change(&waiting.id, |p| {
+                        if p.state.status != PrescriptionStatus::ToBeDispensed || p.nominated.as_deref() != Some(ods) {
+                            return Ok((None, false));
+                        }
+                        let state = lifecycle::release(&p.state, ods)?;
+                        let items = items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::WithDispenser);
+                        Ok((Some(Prescription { state, items, ..p.clone() }), true))
+                    })
+                    .await;
+                match taken {
+                    Ok((p, true)) => released.push(p),
+                    Ok((_, false)) => {}
+                    Err(e) if e.code() == Some("PRESCRIPTION_NOT_FOUND") => {}
+                    Err(e) => return Err(e),
+                }
+                if released.len() == max {
+                    return Ok(released);
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(released),
+            }
+        }
+    }
+
+    /// Return to the Spine by the dispenser holding it (or cancellation, if it was marked).
+    pub async fn return_to_spine(&self, id: &str, dispenser: &str) -> Result<Prescription, EpsError> {
+        let (p, ()) = self
+            .change(id, |p| {
+                let state = lifecycle::return_to_spine(&p.state, dispenser)?;
+                let to = if state.status == PrescriptionStatus::Cancelled {
+                    LineItemStatus::Cancelled
+                } else {
+                    LineItemStatus::ToBeDispensed
+                };
+                let items = items_moved(&p.items, LineItemStatus::WithDispenser, to);
+                Ok((Some(Prescription { state, items, ..p.clone() }), ()))
+            })
+            .await?;
+        Ok(p)
+    }
+
+    /// Cancellation by `prescriber` (the whole prescription): the R-code and the prescription as
+    /// it now stands. A prescription that is not found is `R-0008`, answered by the caller.
+    pub async fn cancel(&self, id: &str, prescriber: &str) -> Result<(Prescription, CancelCode), EpsError> {
+        self.change(id, |p| {
+            let (code, state) = lifecycle::cancel(&p.state, prescriber);
+            let next = state.map(|state| {
+                let items = if state.status == PrescriptionStatus::Cancelled
+                    || state.status == PrescriptionStatus::CancelledFutureInstance
+                {
+                    items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::Cancelled)
+                } else {
+                    p.items.clone()
+                };
+                Prescription { state, items, ..p.clone() }
+            });
+            Ok((next, code))
+        })
+        .await
+    }
+}

@@ -1,0 +1,181 @@
+//! The prescription store on both adapters (the embedded store on disk; DynamoDB on moto, one
+//! request at a time as `OneAtATime` explains): create once per id; dispensers racing to release
+//! one prescription — exactly one wins; nominated release in batches of at most 25, oldest first,
+//! never handing a prescription out twice even to two concurrent downloads; return, and a marked
+//! cancellation applied by the return.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use spine_eps::lifecycle::{CancelCode, State};
+use spine_eps::model::{LineItem, Prescription};
+use spine_eps::{LineItemStatus, PrescriptionId, PrescriptionStatus, PrescriptionStore};
+use spine_shared::ports::RecordStore;
+use spine_shared::testing::{OneAtATime, dynamo, embedded};
+
+const PRESCRIBER: &str = "A83008";
+const PHARMACY: &str = "FCG71";
+const OTHER_PHARMACY: &str = "FA565";
+
+struct Backend {
+    store: PrescriptionStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn embedded_backend() -> Backend {
+    let (dir, store) = embedded();
+    Backend { store: PrescriptionStore::new(Arc::new(store.records())), _dir: Some(dir) }
+}
+
+async fn moto_backend() -> Backend {
+    let records: Arc<dyn RecordStore> = Arc::new(OneAtATime::new(dynamo().await));
+    Backend { store: PrescriptionStore::new(records), _dir: None }
+}
+
+/// A prescription of two line items for patient `n`, authored at minute `minute`.
+fn prescription(seq: u32, nominated: Option<&str>, minute: u32) -> Prescription {
+    Prescription {
+        id: PrescriptionId::generate([0x1F, 0x2E, 0x3D], PRESCRIBER, seq).unwrap().to_string(),
+        nhs_number: "9449304130".into(),
+        prescriber_ods: PRESCRIBER.into(),
+        nominated: nominated.map(str::to_owned),
+        authored_on: format!("2026-11-22T09:{:02}:{:02}+00:00", minute / 60, minute % 60),
+        state: State::new(),
+        items: vec![
+            LineItem { id: format!("item-{seq}-1"), status: LineItemStatus::ToBeDispensed },
+            LineItem { id: format!("item-{seq}-2"), status: LineItemStatus::ToBeDispensed },
+        ],
+    }
+}
+
+async fn create_once(b: &Backend) {
+    let p = prescription(1, None, 0);
+    b.store.create(&p).await.unwrap();
+    let again = b.store.create(&p).await.unwrap_err();
+    assert_eq!(again.code(), Some("DUPLICATE_PRESCRIPTION_ID"));
+    assert_eq!(b.store.get(&p.id).await.unwrap(), Some(p));
+    assert_eq!(b.store.get("000000-A83008-00000Z").await.unwrap(), None);
+    let missing = b.store.release("000000-A83008-00000Z", PHARMACY).await.unwrap_err();
+    assert_eq!((missing.status(), missing.code()), (404, Some("PRESCRIPTION_NOT_FOUND")));
+}
+
+async fn one_of_racing_dispensers_wins(b: &Backend) {
+    let p = prescription(2, None, 1);
+    b.store.create(&p).await.unwrap();
+    let dispensers: Vec<String> = (0..8).map(|i| format!("FX{i:03}")).collect();
+    let mut tasks = Vec::new();
+    for d in &dispensers {
+        let (store, id, d) = (b.store.clone(), p.id.clone(), d.clone());
+        tasks.push(tokio::spawn(async move { (d.clone(), store.release(&id, &d).await) }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (d, outcome) = t.await.unwrap();
+        match outcome {
+            Ok(p) => {
+                assert_eq!(p.state.dispenser.as_deref(), Some(d.as_str()));
+                winners.push(d);
+            }
+            Err(e) => assert_eq!(e.code(), Some("PRESCRIPTION_WITH_ANOTHER_DISPENSER"), "{d}: {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one dispenser wins: {winners:?}");
+    let stored = b.store.get(&p.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, PrescriptionStatus::WithDispenser);
+    assert_eq!(stored.state.dispenser.as_deref(), Some(winners[0].as_str()));
+    assert!(stored.items.iter().all(|i| i.status == LineItemStatus::WithDispenser));
+    assert_eq!(b.store.release(&p.id, &winners[0]).await.unwrap(), stored, "the holder may download it again");
+}
+
+async fn nominated_release_in_batches(b: &Backend) {
+    let mut ids = Vec::new();
+    for seq in 100..130 {
+        // Created newest first: release must still go oldest first.
+        let p = prescription(seq, Some(PHARMACY), 200 - seq);
+        b.store.create(&p).await.unwrap();
+        ids.push((p.authored_on.clone(), p.id.clone()));
+    }
+    for seq in 130..133 {
+        b.store.create(&prescription(seq, Some(OTHER_PHARMACY), 0)).await.unwrap();
+    }
+    let taken = b.store.create(&prescription(133, Some(PHARMACY), 0)).await;
+    taken.unwrap();
+    b.store.release(&prescription(133, None, 0).id, OTHER_PHARMACY).await.unwrap();
+    ids.sort();
+
+    let first = b.store.release_nominated(PHARMACY, 100).await.unwrap();
+    assert_eq!(first.len(), 25, "at most 25 per call");
+    let first_ids: Vec<&str> = first.iter().map(|p| p.id.as_str()).collect();
+    let oldest: Vec<&str> = ids.iter().take(25).map(|(_, id)| id.as_str()).collect();
+    assert_eq!(first_ids, oldest, "oldest first");
+    assert!(first.iter().all(|p| p.state.dispenser.as_deref() == Some(PHARMACY)));
+    let second = b.store.release_nominated(PHARMACY, 25).await.unwrap();
+    assert_eq!(second.len(), 5, "the rest; the one another pharmacy took is not among them");
+    assert!(b.store.release_nominated(PHARMACY, 25).await.unwrap().is_empty(), "then none (NO_MORE_PRESCRIPTIONS)");
+    assert_eq!(b.store.release_nominated(OTHER_PHARMACY, 2).await.unwrap().len(), 2);
+}
+
+async fn concurrent_nominated_downloads_never_share(b: &Backend) {
+    for seq in 200..240 {
+        b.store.create(&prescription(seq, Some("FZZ99"), seq)).await.unwrap();
+    }
+    let (s1, s2) = (b.store.clone(), b.store.clone());
+    let one = tokio::spawn(async move { s1.release_nominated("FZZ99", 25).await.unwrap() });
+    let two = tokio::spawn(async move { s2.release_nominated("FZZ99", 25).await.unwrap() });
+    let (one, two) = (one.await.unwrap(), two.await.unwrap());
+    let rest = b.store.release_nominated("FZZ99", 25).await.unwrap();
+    let all: Vec<&str> = one.iter().chain(&two).chain(&rest).map(|p| p.id.as_str()).collect();
+    let distinct: BTreeSet<&str> = all.iter().copied().collect();
+    assert_eq!(all.len(), 40, "every prescription handed out once: {} + {} + {}", one.len(), two.len(), rest.len());
+    assert_eq!(distinct.len(), 40);
+}
+
+async fn return_and_marked_cancellation(b: &Backend) {
+    let p = prescription(300, None, 5);
+    b.store.create(&p).await.unwrap();
+    b.store.release(&p.id, PHARMACY).await.unwrap();
+    let wrong = b.store.return_to_spine(&p.id, OTHER_PHARMACY).await.unwrap_err();
+    assert_eq!(wrong.code(), Some("PRESCRIPTION_WITH_ANOTHER_DISPENSER"));
+    let back = b.store.return_to_spine(&p.id, PHARMACY).await.unwrap();
+    assert_eq!(back.state, State::new());
+    assert!(back.items.iter().all(|i| i.status == LineItemStatus::ToBeDispensed));
+    assert_eq!(b.store.release(&p.id, OTHER_PHARMACY).await.unwrap().state.dispenser.as_deref(), Some(OTHER_PHARMACY));
+
+    let (marked, code) = b.store.cancel(&p.id, "prescriber-1").await.unwrap();
+    assert_eq!(code, CancelCode::MarkedWithDispenser);
+    assert_eq!(marked.state.status, PrescriptionStatus::WithDispenser);
+    assert_eq!(b.store.cancel(&p.id, "prescriber-2").await.unwrap().1, CancelCode::RequestedByAnotherPrescriber);
+    let cancelled = b.store.return_to_spine(&p.id, OTHER_PHARMACY).await.unwrap();
+    assert_eq!(cancelled.state.status, PrescriptionStatus::Cancelled);
+    assert!(cancelled.items.iter().all(|i| i.status == LineItemStatus::Cancelled));
+    assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::AlreadyCancelled);
+
+    let q = prescription(301, Some(PHARMACY), 6);
+    b.store.create(&q).await.unwrap();
+    let (now, code) = b.store.cancel(&q.id, "prescriber-1").await.unwrap();
+    assert_eq!((code, now.state.status), (CancelCode::Cancelled, PrescriptionStatus::Cancelled));
+    assert!(
+        !b.store.release_nominated(PHARMACY, 25).await.unwrap().iter().any(|r| r.id == q.id),
+        "a cancelled prescription leaves the nominated queue"
+    );
+    let refused = b.store.release(&q.id, PHARMACY).await.unwrap_err();
+    assert_eq!(refused.code(), Some("PRESCRIPTION_INVALID_STATE_TRANSITION"));
+}
+
+async fn all_scenarios(b: Backend) {
+    create_once(&b).await;
+    one_of_racing_dispensers_wins(&b).await;
+    nominated_release_in_batches(&b).await;
+    concurrent_nominated_downloads_never_share(&b).await;
+    return_and_marked_cancellation(&b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_embedded_prescription_store() {
+    all_scenarios(embedded_backend()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_dynamodb_prescription_store() {
+    all_scenarios(moto_backend().await).await;
+}
