@@ -89,6 +89,16 @@ impl EpsError {
         }
     }
 
+    /// 400 `not-found` `ITEM_NOT_FOUND`: a line item the prescription does not have.
+    pub fn item_not_found(item: &str) -> Self {
+        Self::new(
+            400,
+            IssueType::NotFound,
+            Some("ITEM_NOT_FOUND"),
+            format!("The requested item could not be found: {item}."),
+        )
+    }
+
     /// 404 `not-found` `PRESCRIPTION_NOT_FOUND`.
     pub fn prescription_not_found() -> Self {
         Self::new(

@@ -171,6 +171,16 @@ pub fn claim(state: &State, dispenser: &str, amendment: bool) -> Result<State, E
     Ok(state.with(status))
 }
 
+/// Whether a claim made on `claimed_on` may still be amended on `today`: until the 5th of the month
+/// after the one it was made in (the NHSBSA's submission deadline for that month's claims).
+pub fn claim_amendable(claimed_on: time::Date, today: time::Date) -> bool {
+    let (year, month) = match claimed_on.month() {
+        time::Month::December => (claimed_on.year() + 1, time::Month::January),
+        m => (claimed_on.year(), m.next()),
+    };
+    time::Date::from_calendar_date(year, month, 5).is_ok_and(|deadline| today <= deadline)
+}
+
 /// A cancellation's answer, as EPS codes it (R-0001 … R-0010).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelCode {
@@ -380,6 +390,16 @@ mod tests {
         for code in [CancelCode::MarkedWithDispenser, CancelCode::Dispensed, CancelCode::NotDispensed] {
             assert_eq!(code.http_status(), 400);
         }
+    }
+
+    #[test]
+    fn a_claim_is_amendable_until_the_fifth_of_the_next_month() {
+        use time::macros::date;
+        assert!(claim_amendable(date!(2026 - 11 - 22), date!(2026 - 11 - 30)));
+        assert!(claim_amendable(date!(2026 - 11 - 22), date!(2026 - 12 - 05)));
+        assert!(!claim_amendable(date!(2026 - 11 - 22), date!(2026 - 12 - 06)));
+        assert!(claim_amendable(date!(2026 - 12 - 31), date!(2027 - 01 - 05)), "across the year's end");
+        assert!(!claim_amendable(date!(2026 - 12 - 01), date!(2027 - 01 - 06)));
     }
 
     #[test]

@@ -34,6 +34,21 @@ pub struct LineItem {
     pub status: LineItemStatus,
 }
 
+/// A dispense notification in force: its id and the line-item statuses it reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    pub items: Vec<LineItem>,
+}
+
+/// The claim made for a dispensed prescription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRecord {
+    pub id: String,
+    /// The day it was made or last amended (`YYYY-MM-DD`), which bounds its amendment period.
+    pub claimed_on: String,
+}
+
 /// A prescription's stored record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prescription {
@@ -48,6 +63,10 @@ pub struct Prescription {
     pub authored_on: String,
     pub state: State,
     pub items: Vec<LineItem>,
+    /// The dispense notifications in force, oldest first (a withdrawn one is removed; an amended
+    /// one is replaced by its amendment). Only the last may be amended or withdrawn.
+    pub notifications: Vec<Notification>,
+    pub claim: Option<ClaimRecord>,
 }
 
 impl Prescription {
@@ -87,6 +106,25 @@ struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_cancellation: Option<String>,
     items: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notifications: Vec<(String, Vec<(String, String)>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claim: Option<(String, String)>,
+}
+
+fn item_codes(items: &[LineItem]) -> Vec<(String, String)> {
+    items.iter().map(|i| (i.id.clone(), i.status.code().to_owned())).collect()
+}
+
+fn items_from_codes(items: Vec<(String, String)>) -> Result<Vec<LineItem>, EpsError> {
+    items
+        .into_iter()
+        .map(|(id, code)| {
+            let status = LineItemStatus::from_code(&code)
+                .ok_or_else(|| EpsError::internal("a stored prescription has an unknown line item status"))?;
+            Ok(LineItem { id, status })
+        })
+        .collect()
 }
 
 impl From<&Prescription> for Stored {
@@ -100,7 +138,9 @@ impl From<&Prescription> for Stored {
             status: p.state.status.code().to_owned(),
             dispenser: p.state.dispenser.clone(),
             pending_cancellation: p.state.pending_cancellation.clone(),
-            items: p.items.iter().map(|i| (i.id.clone(), i.status.code().to_owned())).collect(),
+            items: item_codes(&p.items),
+            notifications: p.notifications.iter().map(|n| (n.id.clone(), item_codes(&n.items))).collect(),
+            claim: p.claim.as_ref().map(|c| (c.id.clone(), c.claimed_on.clone())),
         }
     }
 }
@@ -109,17 +149,13 @@ impl TryFrom<Stored> for Prescription {
     type Error = EpsError;
 
     fn try_from(s: Stored) -> Result<Self, EpsError> {
-        let corrupt = |what: &str| EpsError::internal(format!("a stored prescription has an unknown {what}"));
-        let status = PrescriptionStatus::from_code(&s.status).ok_or_else(|| corrupt("status"))?;
-        let items = s
-            .items
+        let status = PrescriptionStatus::from_code(&s.status)
+            .ok_or_else(|| EpsError::internal("a stored prescription has an unknown status"))?;
+        let items = items_from_codes(s.items)?;
+        let notifications = s
+            .notifications
             .into_iter()
-            .map(|(id, code)| {
-                Ok(LineItem {
-                    id,
-                    status: LineItemStatus::from_code(&code).ok_or_else(|| corrupt("line item status"))?,
-                })
-            })
+            .map(|(id, items)| Ok(Notification { id, items: items_from_codes(items)? }))
             .collect::<Result<Vec<_>, EpsError>>()?;
         Ok(Prescription {
             id: s.id,
@@ -129,6 +165,8 @@ impl TryFrom<Stored> for Prescription {
             authored_on: s.authored_on,
             state: State { status, dispenser: s.dispenser, pending_cancellation: s.pending_cancellation },
             items,
+            notifications,
+            claim: s.claim.map(|(id, claimed_on)| ClaimRecord { id, claimed_on }),
         })
     }
 }

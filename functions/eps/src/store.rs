@@ -11,7 +11,7 @@ use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query,
 
 use crate::error::EpsError;
 use crate::lifecycle::{self, CancelCode};
-use crate::model::{LineItem, PRESCRIPTION_SK, Prescription, nominated_pk, prescription_pk};
+use crate::model::{ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, prescription_pk};
 use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The most prescriptions one nominated release hands out.
@@ -28,6 +28,38 @@ fn store_fault(e: StoreError) -> EpsError {
 fn items_moved(items: &[LineItem], from: LineItemStatus, to: LineItemStatus) -> Vec<LineItem> {
     items.iter().map(|i| LineItem { status: if i.status == from { to } else { i.status }, ..i.clone() }).collect()
 }
+
+/// The line items after a dispense notification reporting `reported`: every item that is not
+/// cancelled must be reported, and every reported item must be one of the prescription's.
+fn items_dispensed(items: &[LineItem], reported: &[LineItem]) -> Result<Vec<LineItem>, EpsError> {
+    if let Some(unknown) = reported.iter().find(|r| !items.iter().any(|i| i.id == r.id)) {
+        return Err(EpsError::item_not_found(&unknown.id));
+    }
+    items
+        .iter()
+        .map(|i| match reported.iter().find(|r| r.id == i.id) {
+            Some(r) => Ok(r.clone()),
+            None if i.status == LineItemStatus::Cancelled => Ok(i.clone()),
+            None => {
+                Err(EpsError::invalid("The dispense notification must report every line item that is not cancelled."))
+            }
+        })
+        .collect()
+}
+
+fn statuses(items: &[LineItem]) -> Vec<LineItemStatus> {
+    items.iter().map(|i| i.status).collect()
+}
+
+fn not_the_latest(what: &str) -> EpsError {
+    EpsError::business_rule(
+        "DISPENSE_AMEND_IDENTIFIER_MISMATCH",
+        format!("Only the latest dispense notification can be {what}: the identifier does not match it."),
+    )
+}
+
+const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 #[derive(Clone)]
 pub struct PrescriptionStore {
@@ -157,6 +189,125 @@ impl PrescriptionStore {
                 };
                 let items = items_moved(&p.items, LineItemStatus::WithDispenser, to);
                 Ok((Some(Prescription { state, items, ..p.clone() }), ()))
+            })
+            .await?;
+        Ok(p)
+    }
+
+    /// A dispense notification `notification` by the holder, reporting line items' outcomes; with
+    /// `replacement_of`, an amendment of the latest notification (which it replaces). Sending the
+    /// same notification again changes nothing.
+    pub async fn dispense(
+        &self,
+        id: &str,
+        dispenser: &str,
+        notification: &str,
+        reported: &[LineItem],
+        replacement_of: Option<&str>,
+    ) -> Result<Prescription, EpsError> {
+        let amendment = replacement_of.is_some();
+        let (p, ()) = self
+            .change(id, |p| {
+                if p.notifications.last().is_some_and(|n| n.id == notification) {
+                    lifecycle::dispense(&p.state, dispenser, &statuses(&p.items), true)?;
+                    return Ok((None, ()));
+                }
+                let items = match items_dispensed(&p.items, reported) {
+                    Ok(items) => items,
+                    Err(e) => {
+                        // The prescription's state and holder are judged first.
+                        lifecycle::dispense(&p.state, dispenser, &[LineItemStatus::FullyDispensed], amendment)?;
+                        return Err(e);
+                    }
+                };
+                let state = lifecycle::dispense(&p.state, dispenser, &statuses(&items), amendment)?;
+                let mut notifications = p.notifications.clone();
+                if let Some(target) = replacement_of {
+                    if notifications.last().map(|n| n.id.as_str()) != Some(target) {
+                        return Err(not_the_latest("amended"));
+                    }
+                    notifications.pop();
+                }
+                notifications.push(Notification { id: notification.to_owned(), items: items.clone() });
+                Ok((Some(Prescription { state, items, notifications, ..p.clone() }), ()))
+            })
+            .await?;
+        Ok(p)
+    }
+
+    /// Withdraws the latest dispense notification (Task `abort`): the prescription and its items go
+    /// back to what the notification before it left, or to "with dispenser" if there was none.
+    pub async fn withdraw(&self, id: &str, dispenser: &str, notification: &str) -> Result<Prescription, EpsError> {
+        let (p, ()) = self
+            .change(id, |p| {
+                let previous = p.notifications.len().checked_sub(2).map(|i| &p.notifications[i]);
+                let state = lifecycle::withdraw(&p.state, dispenser, previous.map(|n| statuses(&n.items)).as_deref())?;
+                if p.notifications.last().map(|n| n.id.as_str()) != Some(notification) {
+                    return Err(not_the_latest("withdrawn"));
+                }
+                let items = match previous {
+                    Some(n) => n.items.clone(),
+                    None => p
+                        .items
+                        .iter()
+                        .map(|i| LineItem {
+                            status: if i.status == LineItemStatus::Cancelled {
+                                i.status
+                            } else {
+                                LineItemStatus::WithDispenser
+                            },
+                            ..i.clone()
+                        })
+                        .collect(),
+                };
+                let mut notifications = p.notifications.clone();
+                notifications.pop();
+                Ok((Some(Prescription { state, items, notifications, ..p.clone() }), ()))
+            })
+            .await?;
+        Ok(p)
+    }
+
+    /// The claim `claim` by the dispenser that dispensed it; with `replacement_of`, an amendment of
+    /// the claim on record, allowed until the 5th of the month after it was made. Sending the same
+    /// claim again changes nothing.
+    pub async fn claim(
+        &self,
+        id: &str,
+        dispenser: &str,
+        claim: &str,
+        replacement_of: Option<&str>,
+        today: time::Date,
+    ) -> Result<Prescription, EpsError> {
+        let (p, ()) = self
+            .change(id, |p| {
+                if replacement_of.is_none() && p.claim.as_ref().is_some_and(|c| c.id == claim) {
+                    lifecycle::claim(&p.state, dispenser, true)?;
+                    return Ok((None, ()));
+                }
+                let state = lifecycle::claim(&p.state, dispenser, replacement_of.is_some())?;
+                let claimed_on = match (replacement_of, &p.claim) {
+                    (None, _) => today.format(DAY).map_err(|e| EpsError::internal(e.to_string()))?,
+                    (Some(target), Some(current)) if current.id == target => {
+                        let made = time::Date::parse(&current.claimed_on, DAY)
+                            .map_err(|e| EpsError::internal(format!("a stored claim date: {e}")))?;
+                        if !lifecycle::claim_amendable(made, today) {
+                            return Err(EpsError::business_rule(
+                                "CLAIM_AMEND_PERIOD_ISSUE",
+                                "Claim amendment is not permitted outside of the claim period.",
+                            ));
+                        }
+                        current.claimed_on.clone()
+                    }
+                    (Some(_), _) => {
+                        return Err(EpsError::business_rule(
+                            "DISPENSE_AMEND_IDENTIFIER_MISMATCH",
+                            "Replacement target does not match existing claim reference on record.",
+                        ));
+                    }
+                };
+                let record = ClaimRecord { id: claim.to_owned(), claimed_on };
+                Ok((Some(Prescription { state, claim: Some(record), ..p.clone() }), ()))
             })
             .await?;
         Ok(p)

@@ -2,7 +2,8 @@
 //! request at a time as `OneAtATime` explains): create once per id; dispensers racing to release
 //! one prescription — exactly one wins; nominated release in batches of at most 25, oldest first,
 //! never handing a prescription out twice even to two concurrent downloads; return, and a marked
-//! cancellation applied by the return.
+//! cancellation applied by the return; dispense notifications (partial, complete, amended — only
+//! the latest — and withdrawn), claims and their amendment period.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use spine_eps::model::{LineItem, Prescription};
 use spine_eps::{LineItemStatus, PrescriptionId, PrescriptionStatus, PrescriptionStore};
 use spine_shared::ports::RecordStore;
 use spine_shared::testing::{OneAtATime, dynamo, embedded};
+use time::macros::date;
 
 const PRESCRIBER: &str = "A83008";
 const PHARMACY: &str = "FCG71";
@@ -45,7 +47,16 @@ fn prescription(seq: u32, nominated: Option<&str>, minute: u32) -> Prescription 
             LineItem { id: format!("item-{seq}-1"), status: LineItemStatus::ToBeDispensed },
             LineItem { id: format!("item-{seq}-2"), status: LineItemStatus::ToBeDispensed },
         ],
+        notifications: Vec::new(),
+        claim: None,
     }
+}
+
+fn reported(seq: u32, first: LineItemStatus, second: LineItemStatus) -> Vec<LineItem> {
+    vec![
+        LineItem { id: format!("item-{seq}-1"), status: first },
+        LineItem { id: format!("item-{seq}-2"), status: second },
+    ]
 }
 
 async fn create_once(b: &Backend) {
@@ -162,12 +173,75 @@ async fn return_and_marked_cancellation(b: &Backend) {
     assert_eq!(refused.code(), Some("PRESCRIPTION_INVALID_STATE_TRANSITION"));
 }
 
+async fn dispense_amend_withdraw_and_claim(b: &Backend) {
+    use LineItemStatus as L;
+    let p = prescription(400, None, 7);
+    b.store.create(&p).await.unwrap();
+    b.store.release(&p.id, PHARMACY).await.unwrap();
+
+    let (full, owing, none) = (
+        reported(400, L::FullyDispensed, L::FullyDispensed),
+        reported(400, L::FullyDispensed, L::NotDispensedOwing),
+        reported(400, L::NotDispensed, L::NotDispensed),
+    );
+    let unknown = vec![LineItem { id: "item-x".into(), status: L::FullyDispensed }];
+    let err = b.store.dispense(&p.id, PHARMACY, "dn-0", &unknown, None).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (400, Some("ITEM_NOT_FOUND")));
+    let err = b.store.dispense(&p.id, PHARMACY, "dn-0", &full[..1], None).await.unwrap_err();
+    assert!(err.diagnostics().contains("every line item"));
+    let err = b.store.dispense(&p.id, OTHER_PHARMACY, "dn-0", &unknown, None).await.unwrap_err();
+    assert_eq!(err.code(), Some("PRESCRIPTION_WITH_ANOTHER_DISPENSER"), "the holder is judged first");
+    assert_eq!(b.store.get(&p.id).await.unwrap().unwrap().notifications.len(), 0, "refusals change nothing");
+
+    let d1 = b.store.dispense(&p.id, PHARMACY, "dn-1", &owing, None).await.unwrap();
+    assert_eq!(d1.state.status, PrescriptionStatus::WithDispenserActive);
+    let again = b.store.dispense(&p.id, PHARMACY, "dn-1", &owing, None).await.unwrap();
+    assert_eq!(again, d1, "the same notification again changes nothing");
+    let d2 = b.store.dispense(&p.id, PHARMACY, "dn-2", &full, None).await.unwrap();
+    assert_eq!(d2.state.status, PrescriptionStatus::Dispensed);
+
+    let stale = b.store.dispense(&p.id, PHARMACY, "dn-3", &none, Some("dn-1")).await.unwrap_err();
+    assert_eq!(stale.code(), Some("DISPENSE_AMEND_IDENTIFIER_MISMATCH"), "only the latest");
+    let amended = b.store.dispense(&p.id, PHARMACY, "dn-3", &none, Some("dn-2")).await.unwrap();
+    assert_eq!(amended.state.status, PrescriptionStatus::NotDispensed);
+    assert_eq!(amended.notifications.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["dn-1", "dn-3"]);
+
+    let err = b.store.withdraw(&p.id, PHARMACY, "dn-1").await.unwrap_err();
+    assert_eq!(err.code(), Some("DISPENSE_AMEND_IDENTIFIER_MISMATCH"));
+    let back = b.store.withdraw(&p.id, PHARMACY, "dn-3").await.unwrap();
+    assert_eq!(back.state.status, PrescriptionStatus::WithDispenserActive, "back to what dn-1 left");
+    assert_eq!(back.items, owing);
+    let back = b.store.withdraw(&p.id, PHARMACY, "dn-1").await.unwrap();
+    assert_eq!(back.state.status, PrescriptionStatus::WithDispenser);
+    assert!(back.items.iter().all(|i| i.status == L::WithDispenser));
+
+    b.store.dispense(&p.id, PHARMACY, "dn-4", &full, None).await.unwrap();
+    let day = date!(2026 - 11 - 22);
+    assert_eq!(
+        b.store.claim(&p.id, OTHER_PHARMACY, "claim-1", None, day).await.unwrap_err().code(),
+        Some("PRESCRIPTION_WITH_ANOTHER_DISPENSER")
+    );
+    let claimed = b.store.claim(&p.id, PHARMACY, "claim-1", None, day).await.unwrap();
+    assert_eq!(claimed.state.status, PrescriptionStatus::Claimed);
+    assert_eq!(b.store.claim(&p.id, PHARMACY, "claim-1", None, day).await.unwrap(), claimed, "a retried claim");
+    let err = b.store.claim(&p.id, PHARMACY, "claim-2", Some("claim-x"), day).await.unwrap_err();
+    assert_eq!(err.code(), Some("DISPENSE_AMEND_IDENTIFIER_MISMATCH"));
+    let amended = b.store.claim(&p.id, PHARMACY, "claim-2", Some("claim-1"), date!(2026 - 12 - 05)).await.unwrap();
+    assert_eq!(amended.claim.as_ref().map(|c| (c.id.as_str(), c.claimed_on.as_str())), Some(("claim-2", "2026-11-22")));
+    let late = b.store.claim(&p.id, PHARMACY, "claim-3", Some("claim-2"), date!(2026 - 12 - 06)).await.unwrap_err();
+    assert_eq!(late.code(), Some("CLAIM_AMEND_PERIOD_ISSUE"));
+    let err = b.store.withdraw(&p.id, PHARMACY, "dn-4").await.unwrap_err();
+    assert_eq!(err.code(), Some("PRESCRIPTION_INVALID_STATE_TRANSITION"), "nothing is withdrawn once claimed");
+    assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::Dispensed);
+}
+
 async fn all_scenarios(b: Backend) {
     create_once(&b).await;
     one_of_racing_dispensers_wins(&b).await;
     nominated_release_in_batches(&b).await;
     concurrent_nominated_downloads_never_share(&b).await;
     return_and_marked_cancellation(&b).await;
+    dispense_amend_withdraw_and_claim(&b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
