@@ -99,6 +99,12 @@ impl EpsError {
         )
     }
 
+    /// 400 `processing` `FAILURE_TO_PROCESS_MESSAGE`: the message names something EPS cannot act on
+    /// (a patient unknown to PDS, say).
+    pub fn failure_to_process(diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::Processing, Some("FAILURE_TO_PROCESS_MESSAGE"), diagnostics)
+    }
+
     /// 404 `not-found` `PRESCRIPTION_NOT_FOUND`.
     pub fn prescription_not_found() -> Self {
         Self::new(
