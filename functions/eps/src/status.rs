@@ -1,6 +1,17 @@
 //! The statuses EPS tracks: a prescription's (0001–0009, and the 9000-range of future instances
 //! of a repeat) and each line item's (0001–0008), with the codes and displays of EPS's tracker.
 
+/// A status table: each status with its code and display.
+type Table<T> = [(T, &'static str, &'static str)];
+
+fn entry<T: PartialEq>(table: &'static Table<T>, status: T) -> &'static (T, &'static str, &'static str) {
+    table.iter().find(|e| e.0 == status).expect("every status has a code")
+}
+
+fn by_code<T: Copy>(table: &'static Table<T>, code: &str) -> Option<T> {
+    table.iter().find(|e| e.1 == code).map(|e| e.0)
+}
+
 /// A prescription's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrescriptionStatus {
@@ -35,19 +46,15 @@ const PRESCRIPTION_STATUSES: [(PrescriptionStatus, &str, &str); 12] = [
 
 impl PrescriptionStatus {
     pub fn code(self) -> &'static str {
-        Self::entry(self).1
+        entry(&PRESCRIPTION_STATUSES, self).1
     }
 
     pub fn display(self) -> &'static str {
-        Self::entry(self).2
+        entry(&PRESCRIPTION_STATUSES, self).2
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        PRESCRIPTION_STATUSES.iter().find(|e| e.1 == code).map(|e| e.0)
-    }
-
-    fn entry(self) -> &'static (PrescriptionStatus, &'static str, &'static str) {
-        PRESCRIPTION_STATUSES.iter().find(|e| e.0 == self).expect("every status has a code")
+        by_code(&PRESCRIPTION_STATUSES, code)
     }
 
     /// With a dispenser: released and not yet returned, withdrawn to the Spine, or finished.
@@ -94,19 +101,15 @@ const LINE_ITEM_STATUSES: [(LineItemStatus, &str, &str); 8] = [
 
 impl LineItemStatus {
     pub fn code(self) -> &'static str {
-        Self::entry(self).1
+        entry(&LINE_ITEM_STATUSES, self).1
     }
 
     pub fn display(self) -> &'static str {
-        Self::entry(self).2
+        entry(&LINE_ITEM_STATUSES, self).2
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        LINE_ITEM_STATUSES.iter().find(|e| e.1 == code).map(|e| e.0)
-    }
-
-    fn entry(self) -> &'static (LineItemStatus, &'static str, &'static str) {
-        LINE_ITEM_STATUSES.iter().find(|e| e.0 == self).expect("every status has a code")
+        by_code(&LINE_ITEM_STATUSES, code)
     }
 
     /// A status a dispense notification may report for an item.
