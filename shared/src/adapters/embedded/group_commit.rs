@@ -1,8 +1,7 @@
 //! Group commit for the embedded store: one writer thread owns the database's write side; every
 //! write (a record store put, delete, transaction or bulk load; a queue's send, receive or delete)
-//! is queued to it as a job, and the thread
-//! runs every job waiting at that moment inside **one** redb write transaction and one commit (one
-//! `fsync`), then answers each job. Under concurrent load a commit serves many requests; alone, a
+//! is queued to it as a job, and the thread runs every job waiting at that moment inside **one**
+//! redb write transaction and one commit (one `fsync`), then answers each job. Under concurrent load a commit serves many requests; alone, a
 //! write costs what it did before.
 //!
 //! Each job is exactly as atomic and isolated as its own transaction was: jobs run one after another
