@@ -95,6 +95,13 @@ async fn contract(q: &dyn Queue, prefix: &str) {
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert!(q.receive(&main, 10, 30).await.unwrap().is_empty(), "deleted in a batch, gone for good");
 
+    // A lazy send (durable later on a store that batches commits) arrives like any other.
+    q.send_batch_lazy(&main, messages(&["lazy"])).await.unwrap();
+    let lazy = receive_all(q, &main, 1, 30).await;
+    assert_eq!(lazy.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["lazy"]);
+    q.delete(&main, &lazy[0].receipt).await.unwrap();
+    assert!(q.send_batch_lazy("no-such-queue", messages(&["x"])).await.is_err(), "an unknown queue is refused");
+
     // Batches hold 1 to 10 messages.
     let eleven: Vec<&str> = vec!["x"; 11];
     assert!(matches!(q.send_batch(&main, messages(&eleven)).await, Err(StoreError::Invalid(_))));

@@ -74,14 +74,15 @@ impl MeshEvents {
             .unwrap_or_else(|| MESH_EVENTS_QUEUE.into())
     }
 
-    /// Sends the event; a failure is logged and swallowed (the state change stands).
+    /// Sends the event; a failure is logged and swallowed (the state change stands). At most once
+    /// already, so it is sent lazily: the embedded queue need not wait for the disk.
     pub async fn publish(&self, event: MeshEvent) {
         let body = match serde_json::to_string(&event) {
             Ok(b) => b,
             Err(_) => return,
         };
         let message = OutgoingMessage { id: "0".into(), body };
-        if let Err(e) = self.queue.send_batch(&self.name, vec![message]).await {
+        if let Err(e) = self.queue.send_batch_lazy(&self.name, vec![message]).await {
             tracing::warn!(event = ?event.event, error = %e, "MESH event not sent");
         }
     }

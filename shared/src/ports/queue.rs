@@ -50,6 +50,14 @@ pub trait Queue: Send + Sync {
     /// Sends up to [`MAX_BATCH`] messages.
     async fn send_batch(&self, queue: &str, messages: Vec<OutgoingMessage>) -> StoreResult<()>;
 
+    /// [`Queue::send_batch`] for messages whose loss in a power cut costs no more than it already
+    /// may (events a service sends at most once, after its change commits): a store that batches
+    /// commits may make them visible at once and durable with its next durable commit, instead of
+    /// making the caller wait for the disk. SQS (every send durable) does a plain send.
+    async fn send_batch_lazy(&self, queue: &str, messages: Vec<OutgoingMessage>) -> StoreResult<()> {
+        self.send_batch(queue, messages).await
+    }
+
     /// Receives up to `max` visible messages, hiding them for `visibility_secs`.
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>>;
 

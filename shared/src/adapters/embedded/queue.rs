@@ -94,8 +94,9 @@ impl EmbeddedQueue {
 
     /// A write of the given durability, in the store writer's next group (with the record store's
     /// writes: one `fsync` for all). Receives commit without `fsync`: a crash forgets that a message
-    /// was received, so it is delivered again sooner — which at-least-once delivery allows — while
-    /// sends and deletes are durable before they return. Like every job in a group, a write fails
+    /// was received, so it is delivered again sooner — which at-least-once delivery allows — and so
+    /// do lazy sends ([`Queue::send_batch_lazy`]); other sends and deletes are durable before they
+    /// return. Like every job in a group, a write fails
     /// before it changes anything (an unknown queue, a stale receipt) or with a storage fault.
     async fn write_with<T: Send + 'static>(
         &self,
@@ -103,6 +104,30 @@ impl EmbeddedQueue {
         f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         self.writer.write_txn(durability, f).await
+    }
+
+    /// Appends a batch in the writer's next group, with the given durability.
+    async fn send_with(
+        &self,
+        durability: redb::Durability,
+        queue: &str,
+        batch: Vec<OutgoingMessage>,
+    ) -> StoreResult<()> {
+        if batch.is_empty() || batch.len() > MAX_BATCH {
+            return Err(StoreError::Invalid(format!("a batch has 1 to {MAX_BATCH} messages")));
+        }
+        let queue = queue.to_owned();
+        self.write_with(durability, move |txn| {
+            spec_of(txn, &queue)?;
+            let now = now_ms();
+            for m in batch {
+                let stored =
+                    Stored { id: uuid::Uuid::new_v4().to_string(), body: m.body, receive_count: 0, visible_at_ms: now };
+                append(txn, &queue, &stored)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// How many messages the queue holds, visible or not (for tests and the local Spine's status).
@@ -147,21 +172,11 @@ impl Queue for EmbeddedQueue {
     }
 
     async fn send_batch(&self, queue: &str, batch: Vec<OutgoingMessage>) -> StoreResult<()> {
-        if batch.is_empty() || batch.len() > MAX_BATCH {
-            return Err(StoreError::Invalid(format!("a batch has 1 to {MAX_BATCH} messages")));
-        }
-        let queue = queue.to_owned();
-        self.write(move |txn| {
-            spec_of(txn, &queue)?;
-            let now = now_ms();
-            for m in batch {
-                let stored =
-                    Stored { id: uuid::Uuid::new_v4().to_string(), body: m.body, receive_count: 0, visible_at_ms: now };
-                append(txn, &queue, &stored)?;
-            }
-            Ok(())
-        })
-        .await
+        self.send_with(redb::Durability::Immediate, queue, batch).await
+    }
+
+    async fn send_batch_lazy(&self, queue: &str, batch: Vec<OutgoingMessage>) -> StoreResult<()> {
+        self.send_with(redb::Durability::None, queue, batch).await
     }
 
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>> {
