@@ -3,7 +3,8 @@
 //! when another write got there first, the store reads again and decides again. So of two
 //! dispensers racing to release one prescription exactly one wins and the other is told it is
 //! with another dispenser, and a refused step changes nothing. Nominated release takes up to 25 of
-//! a pharmacy's waiting prescriptions, oldest first, each only if it is still waiting.
+//! a pharmacy's waiting prescriptions, oldest first, each only if it is still waiting; the tracker
+//! reads a patient's prescriptions by status and authored day.
 
 use std::sync::Arc;
 
@@ -11,7 +12,9 @@ use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query,
 
 use crate::error::EpsError;
 use crate::lifecycle::{self, CancelCode};
-use crate::model::{ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, prescription_pk};
+use crate::model::{
+    ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, patient_pk, prescription_pk,
+};
 use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The most prescriptions one nominated release hands out.
@@ -311,6 +314,43 @@ impl PrescriptionStore {
             })
             .await?;
         Ok(p)
+    }
+
+    /// The tracker's view of a patient: their prescriptions, oldest first, optionally only those
+    /// with `status` (business-status) and those authored on days from `from` to `to` inclusive
+    /// (`YYYY-MM-DD`; either end open).
+    pub async fn for_patient(
+        &self,
+        nhs_number: &str,
+        status: Option<PrescriptionStatus>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<Prescription>, EpsError> {
+        // Sort keys are "<authoredOn>#<id>": a day range is a key range ('~' sorts after any time;
+        // DynamoDB takes no empty bound, so an open end is the first or last possible day).
+        let sk = match (from, to) {
+            (None, None) => KeyCondition::All,
+            (from, to) => KeyCondition::Between(
+                from.unwrap_or("0000-01-01").to_owned(),
+                format!("{}~", to.unwrap_or("9999-12-31")),
+            ),
+        };
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::new(Index::Gsi2, patient_pk(nhs_number), sk.clone()).limit(100).after(cursor);
+            let page = self.records.query(query).await.map_err(store_fault)?;
+            for item in &page.items {
+                let p = Prescription::from_json(&item.data)?;
+                if status.is_none_or(|s| p.state.status == s) {
+                    out.push(p);
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// Cancellation by `prescriber` (the whole prescription): the R-code and the prescription as

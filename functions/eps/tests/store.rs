@@ -3,7 +3,7 @@
 //! one prescription — exactly one wins; nominated release in batches of at most 25, oldest first,
 //! never handing a prescription out twice even to two concurrent downloads; return, and a marked
 //! cancellation applied by the return; dispense notifications (partial, complete, amended — only
-//! the latest — and withdrawn), claims and their amendment period.
+//! the latest — and withdrawn), claims and their amendment period; the tracker's patient view.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -235,6 +235,27 @@ async fn dispense_amend_withdraw_and_claim(b: &Backend) {
     assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::Dispensed);
 }
 
+async fn the_tracker_by_patient(b: &Backend) {
+    for (i, day) in ["2026-11-01", "2026-11-15", "2026-11-30", "2026-12-01"].iter().enumerate() {
+        let mut p = prescription(500 + i as u32, None, 0);
+        p.nhs_number = "9000000009".into();
+        p.authored_on = format!("{day}T10:00:00+00:00");
+        b.store.create(&p).await.unwrap();
+    }
+    let all = b.store.for_patient("9000000009", None, None, None).await.unwrap();
+    let days: Vec<&str> = all.iter().map(|p| &p.authored_on[..10]).collect();
+    assert_eq!(days, ["2026-11-01", "2026-11-15", "2026-11-30", "2026-12-01"], "oldest first");
+    let november = b.store.for_patient("9000000009", None, Some("2026-11-15"), Some("2026-11-30")).await.unwrap();
+    assert_eq!(november.len(), 2, "both ends inclusive, whole days");
+    assert_eq!(b.store.for_patient("9000000009", None, Some("2026-11-30"), None).await.unwrap().len(), 2);
+    assert_eq!(b.store.for_patient("9000000009", None, None, Some("2026-11-01")).await.unwrap().len(), 1);
+
+    b.store.release(&all[1].id, PHARMACY).await.unwrap();
+    let with = b.store.for_patient("9000000009", Some(PrescriptionStatus::WithDispenser), None, None).await.unwrap();
+    assert_eq!(with.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [all[1].id.as_str()]);
+    assert!(b.store.for_patient("9000000017", None, None, None).await.unwrap().is_empty());
+}
+
 async fn all_scenarios(b: Backend) {
     create_once(&b).await;
     one_of_racing_dispensers_wins(&b).await;
@@ -242,6 +263,7 @@ async fn all_scenarios(b: Backend) {
     concurrent_nominated_downloads_never_share(&b).await;
     return_and_marked_cancellation(&b).await;
     dispense_amend_withdraw_and_claim(&b).await;
+    the_tracker_by_patient(&b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
