@@ -92,11 +92,20 @@ enum BodyError {
     Broken,
 }
 
+/// How much more of a refused (too large) body the gateway reads and throws away, and for how
+/// long, before it answers 413: a client still sending then reads the answer, instead of meeting a
+/// connection reset by unread data (what nginx calls a lingering close). Past either bound the
+/// connection closes anyway.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The whole body, read straight into one buffer (sized by `Content-Length` when given, so a
 /// 4 MB chunk is held once, not once in frames and again joined). Past `limit` bytes it is refused
-/// before more is read; a body that breaks off is refused too, so nothing half-sent is ever stored.
+/// (nothing more is kept; the rest is drained, see [`DRAIN_BYTES`]); a body that breaks off is
+/// refused too, so nothing half-sent is ever stored.
 async fn read_body(mut body: Incoming, limit: usize, declared: Option<usize>) -> Result<Bytes, BodyError> {
     if declared.is_some_and(|n| n > limit) {
+        drain(body).await;
         return Err(BodyError::TooLarge);
     }
     let mut buf = bytes::BytesMut::with_capacity(declared.unwrap_or(0));
@@ -104,12 +113,28 @@ async fn read_body(mut body: Incoming, limit: usize, declared: Option<usize>) ->
         let frame = frame.map_err(|_| BodyError::Broken)?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
+                drop(buf);
+                drain(body).await;
                 return Err(BodyError::TooLarge);
             }
             buf.extend_from_slice(&data);
         }
     }
     Ok(buf.freeze())
+}
+
+/// Reads and discards what is left of a body, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(mut body: Incoming) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 impl Gateway {

@@ -289,6 +289,10 @@ async fn a_body_over_one_mebibyte_is_413() {
     assert_eq!(r.status, 413, "{:#}", r.body);
     assert_eq!(r.body["resourceType"], "OperationOutcome");
     assert_eq!(r.body["issue"][0]["details"]["coding"][0]["system"], SPINE_CODE_SYSTEM);
+    // Far over the limit: the client, still sending, gets the answer, not a reset connection (the
+    // gateway reads and drops the rest before answering).
+    let r = http.send("POST", &format!("{PDS}/Patient"), &headers, &"x".repeat(12 * MAX_BODY_BYTES)).await;
+    assert_eq!(r.status, 413, "{:#}", r.body);
     // A body of exactly the limit is read and judged on its content (here: not JSON).
     let r = http.send("POST", &format!("{PDS}/Patient"), &headers, &"x".repeat(MAX_BODY_BYTES)).await;
     assert_outcome(&r, 400, "INVALID_VALUE");
