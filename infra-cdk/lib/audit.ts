@@ -3,7 +3,6 @@
 // table shape; the writer only puts) and the NDJSON archive bucket (audit/yyyy/mm/dd/<id>.ndjson).
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SpineFunction, TableAccess, TableAccessLevel } from './spine-function';
+import { queueWithDlq } from './queue-with-dlq';
 import { spineTable } from './spine-table';
 
 export const AUDIT_WRITER_FUNCTION = 'audit-writer';
@@ -62,41 +62,24 @@ export class SpineAudit extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // ---- The queue. Standard queues keep a message's original enqueue time when it moves to the DLQ,
-    // so the DLQ keeps messages longer (14 days, the maximum) than the source (4 days).
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This is the audit queue\'s dead-letter queue: messages land here after 5 failed receives, an alarm fires ' +
-        'on any message, and an operator redrives them to the audit queue once the writer is fixed. A DLQ of the ' +
-        'DLQ would only move the same messages further from that redrive.',
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(4),
-      // AWS: at least 6x the function timeout, plus the batching window, so a batch being retried by the
-      // poller is not delivered to a second writer meanwhile.
-      visibilityTimeout: Duration.seconds(AUDIT_WRITER_TIMEOUT.toSeconds() * 6 + AUDIT_BATCHING_WINDOW.toSeconds()),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: AUDIT_MAX_RECEIVE_COUNT },
-    });
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Spine audit events the writer could not store (audit DLQ not empty): fix the writer, then redrive',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    // ---- The queue, its DLQ and the DLQ's alarm.
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue, deadLetterAlarm: this.deadLetterAlarm } = queueWithDlq(
+      this,
+      {
+        idPrefix: '',
+        key: this.key,
+        maxReceiveCount: AUDIT_MAX_RECEIVE_COUNT,
+        queueName: 'the audit queue',
+        consumer: 'writer',
+        items: 'messages',
+        alarmTopic: props.alarmTopic,
+        alarmDescription:
+          'Spine audit events the writer could not store (audit DLQ not empty): fix the writer, then redrive',
+        // AWS: at least 6x the function timeout, plus the batching window, so a batch being retried by the
+        // poller is not delivered to a second writer meanwhile.
+        visibilityTimeout: Duration.seconds(AUDIT_WRITER_TIMEOUT.toSeconds() * 6 + AUDIT_BATCHING_WINDOW.toSeconds()),
+      },
+    ));
 
     // ---- The audit table: the Spine table shape, so the RecordStore adapter reads and writes it.
     this.table = spineTable(this, 'Table', this.key);

@@ -20,6 +20,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IDependable } from 'constructs';
 import { buildMeshApi } from './mesh-api';
 import { MeshTls } from './mesh-domain';
+import { queueWithDlq } from './queue-with-dlq';
 import { MESH_SERVICE, Route } from './routes';
 import { StageSettings } from './spine-api';
 import { SpineFunction } from './spine-function';
@@ -141,31 +142,21 @@ export class SpineMesh extends Construct {
         'durability comes from S3 (multi-AZ), versioning (a day to undo an overwrite or delete) and RETAIN.',
     });
 
-    // ---- Events: accepted, acknowledged, expired. The DLQ keeps messages longer (14 days) than the queue (4).
-    this.eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.eventsDeadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This is the mesh-events queue\'s dead-letter queue: events land here after 5 failed receives, an alarm ' +
-        'fires on any message, and an operator redrives them to mesh-events once the consumer is fixed. A DLQ of ' +
-        'the DLQ would only move the same events further from that redrive.',
-    });
-    this.eventsQueue = new sqs.Queue(this, 'EventsQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: MESH_EVENTS_MAX_RECEIVE_COUNT },
-    });
-    this.eventsDeadLetterAlarm = this.alarm(props.alarmTopic, 'EventsDeadLetterAlarm', {
-      description: 'Spine MESH events no consumer could handle (mesh-events DLQ not empty): fix the consumer, then redrive',
-      metric: this.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-    });
+    // ---- Events: accepted, acknowledged, expired; a DLQ and its alarm.
+    ({
+      queue: this.eventsQueue,
+      deadLetterQueue: this.eventsDeadLetterQueue,
+      deadLetterAlarm: this.eventsDeadLetterAlarm,
+    } = queueWithDlq(this, {
+      idPrefix: 'Events',
+      key: this.key,
+      maxReceiveCount: MESH_EVENTS_MAX_RECEIVE_COUNT,
+      queueName: 'the mesh-events queue',
+      consumer: 'consumer',
+      items: 'events',
+      alarmTopic: props.alarmTopic,
+      alarmDescription: 'Spine MESH events no consumer could handle (mesh-events DLQ not empty): fix the consumer, then redrive',
+    }));
 
     // ---- The MESH shared key (the second HMAC key of every NHSMESH token, shared with every MESH client).
     this.sharedKey = new secretsmanager.Secret(this, 'SharedKey', {

@@ -1,0 +1,65 @@
+// The shape of every Spine SQS queue that has a consumer: KMS-encrypted and SSL-only, 4 days'
+// retention, a dead-letter queue after N failed receives that keeps messages 14 days (a standard
+// queue keeps a message's original enqueue time when it moves, so the DLQ must outlast the source),
+// and an alarm on any message in the DLQ. Operators redrive from the DLQ once the consumer is fixed.
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface QueueWithDlqProps {
+  /** Construct ids: `<prefix>Queue`, `<prefix>DeadLetterQueue`, `<prefix>DeadLetterAlarm`. */
+  readonly idPrefix: string;
+  readonly key: kms.IKey;
+  readonly maxReceiveCount: number;
+  /** How the queue is named in the DLQ's redrive note, e.g. "the audit queue". */
+  readonly queueName: string;
+  /** What reads it, e.g. "writer". */
+  readonly consumer: string;
+  /** What lands in the DLQ, e.g. "messages". */
+  readonly items: string;
+  readonly alarmTopic: sns.ITopic;
+  readonly alarmDescription: string;
+  /** Defaults to SQS's 30 s. */
+  readonly visibilityTimeout?: Duration;
+}
+
+export interface QueueWithDlq {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+}
+
+export function queueWithDlq(scope: Construct, props: QueueWithDlqProps): QueueWithDlq {
+  const encrypted = { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.key, enforceSSL: true };
+  const deadLetterQueue = new sqs.Queue(scope, `${props.idPrefix}DeadLetterQueue`, {
+    ...encrypted,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason:
+      `This is ${props.queueName}'s dead-letter queue: ${props.items} land here after ${props.maxReceiveCount} ` +
+      `failed receives, an alarm fires on any message, and an operator redrives them once the ${props.consumer} ` +
+      'is fixed. A DLQ of the DLQ would only move the same messages further from that redrive.',
+  });
+  const queue = new sqs.Queue(scope, `${props.idPrefix}Queue`, {
+    ...encrypted,
+    retentionPeriod: Duration.days(4),
+    visibilityTimeout: props.visibilityTimeout,
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+  });
+  const deadLetterAlarm = new cloudwatch.Alarm(scope, `${props.idPrefix}DeadLetterAlarm`, {
+    alarmDescription: props.alarmDescription,
+    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+  return { queue, deadLetterQueue, deadLetterAlarm };
+}
