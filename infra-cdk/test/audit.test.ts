@@ -7,13 +7,16 @@ import {
   EXTRA_FUNCTIONS,
   allows,
   asArray,
+  deniesInsecureTransport,
   envOf,
+  expectAlarmedDlq,
   freshApp,
   functionLogicalId,
   isMeshRaw,
   isPublicRaw,
   rawRoutes,
   resourceLike,
+  resourcePolicyStatements,
   statementsOf,
 } from './helpers';
 
@@ -40,14 +43,6 @@ const auditKeyId = () => resourceLike(template, 'AWS::KMS::Key', 'AuditKey').id;
 const auditTableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.startsWith('AuditTable'))!;
 const bucket = () => resourceLike(template, 'AWS::S3::Bucket', 'AuditArchiveBucket');
 
-/** The statements of the queue/bucket resource policy whose target is `logicalId`. */
-const resourcePolicyStatements = (type: string, prop: string, logicalId: string): any[] =>
-  Object.values(template.findResources(type))
-    .filter((p) => JSON.stringify(p.Properties[prop]).includes(`"${logicalId}"`))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-
-const deniesInsecureTransport = (statements: any[]) =>
-  statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
 
 describe('audit queue', () => {
   test('encrypted with the customer-managed audit key (rotating), SSL only, DLQ after 5 receives', () => {
@@ -56,7 +51,7 @@ describe('audit queue', () => {
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlq().id, 'Arn'] }, maxReceiveCount: 5 });
     expect(resources[auditKeyId()].Properties.EnableKeyRotation).toBe(true);
     expect(resources[auditKeyId()].DeletionPolicy).toBe('Retain');
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
   });
 
   test('the visibility timeout is at least 6x the writer\'s timeout', () => {
@@ -65,20 +60,8 @@ describe('audit queue', () => {
   });
 
   test('the DLQ: same key, SSL only, kept 14 days (longer than the source queue), alarmed when not empty', () => {
-    const d = dlq().resource.Properties;
-    expect(d.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [auditKeyId(), 'Arn'] });
-    expect(d.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    expect(d.MessageRetentionPeriod).toBeGreaterThan(queue().resource.Properties.MessageRetentionPeriod);
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::SQS::QueuePolicy', 'Queues', dlq().id))).toBe(true);
-    const alarm = resourceLike(template, 'AWS::CloudWatch::Alarm', 'AuditDeadLetterAlarm').resource.Properties;
-    expect(alarm).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq().id, 'QueueName'] } }],
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-    });
-    expect(alarm.AlarmActions).toEqual([{ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id }]);
+    expectAlarmedDlq(template, dlq().id, 'AuditDeadLetterAlarm', auditKeyId());
+    expect(dlq().resource.Properties.MessageRetentionPeriod).toBeGreaterThan(queue().resource.Properties.MessageRetentionPeriod);
   });
 
   test('outputs name the queue, table, bucket and key', () => {
@@ -189,7 +172,7 @@ describe('archive bucket', () => {
   });
 
   test('SSL-only bucket policy', () => {
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::S3::BucketPolicy', 'Bucket', bucket().id))).toBe(true);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::S3::BucketPolicy', 'Bucket', bucket().id))).toBe(true);
   });
 
   test('lifecycle: Glacier after 90 days, expired after 8 years (current and noncurrent versions)', () => {
@@ -209,7 +192,7 @@ describe('archive bucket', () => {
       SSEAlgorithm: 'AES256',
     });
     expect(resource.Properties.PublicAccessBlockConfiguration.RestrictPublicBuckets).toBe(true);
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::S3::BucketPolicy', 'Bucket', id))).toBe(true);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::S3::BucketPolicy', 'Bucket', id))).toBe(true);
   });
 });
 

@@ -150,3 +150,31 @@ export function allows(statements: any[], action: string, ref?: string): boolean
       (ref === undefined || JSON.stringify(s.Resource).includes(ref)),
   );
 }
+
+/** The statements of the queue/bucket resource policies whose target is `logicalId`. */
+export function resourcePolicyStatements(template: Template, type: string, prop: string, logicalId: string): any[] {
+  return Object.values(template.findResources(type))
+    .filter((p) => JSON.stringify(p.Properties[prop]).includes(`"${logicalId}"`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+export const deniesInsecureTransport = (statements: any[]): boolean =>
+  statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+
+/** A dead-letter queue from `queueWithDlq`: the queue's key, SSL only, kept 14 days, and an alarm on any
+ *  visible message that notifies the alarm topic. */
+export function expectAlarmedDlq(template: Template, dlqId: string, alarmPrefix: string, keyId: string): void {
+  const d = template.toJSON().Resources[dlqId].Properties;
+  expect(d.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  expect(d.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', dlqId))).toBe(true);
+  const alarm = resourceLike(template, 'AWS::CloudWatch::Alarm', alarmPrefix).resource.Properties;
+  expect(alarm).toMatchObject({
+    Namespace: 'AWS/SQS',
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    ComparisonOperator: 'GreaterThanThreshold',
+    Threshold: 0,
+  });
+  expect(alarm.AlarmActions).toEqual([{ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id }]);
+}

@@ -7,7 +7,9 @@ import { SpineStack } from '../lib/spine-stack';
 import {
   allows,
   asArray,
+  deniesInsecureTransport,
   envOf,
+  expectAlarmedDlq,
   freshApp,
   functionLogicalId,
   gatewayResponseOf,
@@ -15,6 +17,7 @@ import {
   methodsOf,
   rawRoutes,
   resourceLike,
+  resourcePolicyStatements,
   statementsOf,
 } from './helpers';
 
@@ -47,13 +50,6 @@ const secretId = () => resourceLike(template, 'AWS::SecretsManager::Secret', 'Me
 const auditQueueId = () => resourceLike(template, 'AWS::SQS::Queue', 'AuditQueue').id;
 const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.startsWith('Table'))!;
 
-/** The statements of the queue/bucket resource policies whose target is `logicalId`. */
-const resourcePolicyStatements = (type: string, prop: string, logicalId: string): any[] =>
-  Object.values(template.findResources(type))
-    .filter((p) => JSON.stringify(p.Properties[prop]).includes(`"${logicalId}"`))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-const deniesInsecureTransport = (statements: any[]) =>
-  statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
 
 describe('MESH API', () => {
   test('its own regional REST API: execute-api endpoint disabled, every body binary', () => {
@@ -228,7 +224,7 @@ describe('chunk bucket', () => {
   });
 
   test('SSL-only bucket policy', () => {
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::S3::BucketPolicy', 'Bucket', bucket().id))).toBe(true);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::S3::BucketPolicy', 'Bucket', bucket().id))).toBe(true);
   });
 
   test('lifecycle: mesh/ expires after 30 days, noncurrent versions after 1 day, incomplete uploads aborted after 1 day', () => {
@@ -252,23 +248,11 @@ describe('mesh-events queue', () => {
     const q = queue().resource.Properties;
     expect(q.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [meshKeyId(), 'Arn'] });
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlq().id, 'Arn'] }, maxReceiveCount: 5 });
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
   });
 
   test('the DLQ: same key, SSL only, kept 14 days, alarmed to the alarm topic when not empty', () => {
-    const d = dlq().resource.Properties;
-    expect(d.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [meshKeyId(), 'Arn'] });
-    expect(d.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    expect(deniesInsecureTransport(resourcePolicyStatements('AWS::SQS::QueuePolicy', 'Queues', dlq().id))).toBe(true);
-    const alarm = resourceLike(template, 'AWS::CloudWatch::Alarm', 'MeshEventsDeadLetterAlarm').resource.Properties;
-    expect(alarm).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq().id, 'QueueName'] } }],
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-    });
-    expect(alarm.AlarmActions).toEqual([{ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id }]);
+    expectAlarmedDlq(template, dlq().id, 'MeshEventsDeadLetterAlarm', meshKeyId());
   });
 
   test('nobody consumes it yet: no function may receive from it', () => {
