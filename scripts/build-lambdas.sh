@@ -9,7 +9,7 @@
 set -euo pipefail
 
 # The crates holding Lambda binaries; every bin target of these is a function.
-PACKAGES=(spine-pds spine-sds spine-cis spine-audit spine-mesh)
+PACKAGES=(spine-pds spine-sds spine-cis spine-audit spine-mesh spine-eps)
 
 MAX_BYTES=4194304 # 4 MiB
 # The functions that link the S3 client: the MESH routes that read or write chunk bytes

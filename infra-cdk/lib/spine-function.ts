@@ -1,6 +1,6 @@
 // SpineFunction: the one construct that builds every Spine Lambda (one per Rust binary in the route
-// table, plus the authorizer, the audit writer and the MESH expiry job) with the fixed runtime, memory, timeout, environment,
-// tags, log group and least-privilege role.
+// table, plus the authorizer, the audit writer, the MESH expiry job and EPS's status-event relay and
+// notifier) with the fixed runtime, memory, timeout, environment, tags, log group and least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
@@ -18,7 +18,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The committed placeholder asset used when a function has not been built. */
 export const PLACEHOLDER_ASSET = path.resolve(__dirname, '..', 'assets', 'placeholder');
 
-/** Every Spine function's memory, and its timeout unless it says otherwise (the audit writer: 30 s). API Gateway's own integration timeout is 29 s. */
+/** Every Spine function's memory, and its timeout unless it says otherwise (the audit writer and the EPS relay: 30 s; the MESH expiry job: 5 min). API Gateway's own integration timeout is 29 s. */
 export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT = Duration.seconds(10);
 /** Retention of every Spine log group (function, API access/execution, WAF). */
@@ -69,8 +69,11 @@ export interface TableAccess {
   readonly sidPrefix: string;
 }
 
-/** What invokes the function; it picks the acknowledgement reasons (each trigger has its own controls). */
-export type FunctionTrigger = 'api' | 'authorizer' | 'queue' | 'schedule';
+/**
+ * What invokes the function; it picks the acknowledgement reasons (each trigger has its own controls).
+ * `queue`: an SQS event source mapping; `stream`: a DynamoDB stream event source mapping.
+ */
+export type FunctionTrigger = 'api' | 'authorizer' | 'queue' | 'stream' | 'schedule';
 
 export interface SpineFunctionProps {
   /** The function as grouped from the route table (or built by hand for the authorizer and the audit writer). */
@@ -256,7 +259,7 @@ function tableStatements(scope: Construct, t: TableAccess): iam.PolicyStatement[
 
 const VPC_REASON =
   'The functions accept no inbound network connections (only the Lambda Invoke API, called by API Gateway, ' +
-  'the SQS event source mapping or an EventBridge schedule under a scoped permission) and call only AWS APIs ' +
+  'an SQS or DynamoDB stream event source mapping, or an EventBridge schedule under a scoped permission) and call only AWS APIs ' +
   '(DynamoDB, KMS, SQS, S3, Secrets Manager, CloudWatch Logs, X-Ray) over TLS with SigV4, limited by a ' +
   'per-function IAM policy naming each table, key, queue, secret and bucket prefix. What a VPC would add is ' +
   'egress control: with gateway/interface endpoints (no NAT) and endpoint policies the functions could be ' +
@@ -301,16 +304,33 @@ const FINDING_REASONS: Record<FunctionTrigger, Record<string, string>> = {
   },
   queue: {
     'HIPAA.Security-LambdaDLQ':
-      'The writer is invoked by an SQS event source mapping, which polls and invokes synchronously: a message ' +
-      'whose batch item fails returns to the audit queue and after 5 receives moves to the audit dead-letter ' +
-      'queue, which is alarmed. A function DLQ only receives asynchronous invocations, so it would stay empty.',
+      'The consumer (the audit writer, the EPS notifier) is invoked by an SQS event source mapping, which polls ' +
+      'and invokes synchronously: a message whose batch item fails returns to its queue and after 5 receives ' +
+      'moves to that queue\'s dead-letter queue, which is alarmed. A function DLQ only receives asynchronous ' +
+      'invocations, so it would stay empty.',
     'Serverless-LambdaDLQ':
-      'Invoked synchronously by the SQS event source mapping; failed messages are redriven by the audit ' +
-      'queue\'s own redrive policy (maxReceiveCount 5) to the alarmed audit DLQ, not by a function DLQ.',
+      'Invoked synchronously by an SQS event source mapping; failed messages are redriven by the source ' +
+      'queue\'s own redrive policy (maxReceiveCount 5) to its alarmed DLQ, not by a function DLQ.',
     'HIPAA.Security-LambdaConcurrency':
-      'The writer\'s concurrency is capped by the event source mapping\'s maximum concurrency (set in ' +
-      'SpineAudit), which limits how many batches the SQS poller delivers at once, without reserving capacity ' +
-      'out of the account pool (reserved concurrency is refused when fewer than 100 unreserved executions remain).',
+      'The consumer\'s concurrency is capped by its event source mapping\'s maximum concurrency (set in ' +
+      'SpineAudit and SpineEps), which limits how many batches the SQS poller delivers at once, without reserving ' +
+      'capacity out of the account pool (reserved concurrency is refused when fewer than 100 unreserved executions remain).',
+    'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
+  },
+  stream: {
+    'HIPAA.Security-LambdaDLQ':
+      'The function is invoked by a DynamoDB stream event source mapping, which polls and invokes synchronously: ' +
+      'a failed batch is bisected and retried (the function reports the records it failed), and a record still ' +
+      'failing after the retries goes to the mapping\'s on-failure destination, a KMS-encrypted SQS queue that is ' +
+      'alarmed. A function DLQ only receives asynchronous invocations, so it would stay empty.',
+    'Serverless-LambdaDLQ':
+      'Invoked synchronously by a DynamoDB stream event source mapping, whose own on-failure destination (an ' +
+      'alarmed SQS queue) receives the records that still fail after the retries; a function DLQ would never receive one.',
+    'HIPAA.Security-LambdaConcurrency':
+      'A stream event source mapping runs at most one invocation per stream shard at a time (parallelization ' +
+      'factor 1, which also keeps each item\'s records in order), so concurrency is bounded by the table stream\'s ' +
+      'shard count. Reserved concurrency would withhold capacity from the account pool, and Lambda refuses it ' +
+      'when fewer than 100 unreserved executions would remain.',
     'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
   },
   schedule: {

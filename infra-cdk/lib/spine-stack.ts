@@ -1,7 +1,8 @@
 // SpineStack: the single DynamoDB table (with its KMS key and backups), one SpineFunction per Rust
 // binary in shared/routes.json, the CIS authorizer and its token-signing key, the audit trail (queue,
-// DLQ, writer, table, archive bucket), the API Gateway REST API (stage `prod`, WAF, logs), and MESH
-// (its own mutual-TLS REST API, chunk bucket, events queue, shared key and expiry job: lib/mesh.ts).
+// DLQ, writer, table, archive bucket), the API Gateway REST API (stage `prod`, WAF, logs), MESH
+// (its own mutual-TLS REST API, chunk bucket, events queue, shared key and expiry job: lib/mesh.ts), and
+// EPS's status events (the table's stream, the outbox relay, eps-status-events and its consumer: lib/eps.ts).
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
@@ -13,6 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SpineAudit } from './audit';
+import { SpineEps } from './eps';
 import { SpineMesh } from './mesh';
 import { MeshTlsProps, resolveMeshTls } from './mesh-domain';
 import { DEFAULT_ROUTES_FILE, Route, SpineFunctionSpec, functionsOf, isMesh, loadRoutes } from './routes';
@@ -61,6 +63,7 @@ export class SpineStack extends Stack {
   public readonly signingKey: TokenSigningKey;
   public readonly audit: SpineAudit;
   public readonly mesh: SpineMesh;
+  public readonly eps: SpineEps;
 
   constructor(scope: Construct, id: string, props: SpineStackProps = {}) {
     super(scope, id, {
@@ -101,8 +104,8 @@ export class SpineStack extends Stack {
       }),
     );
 
-    // ---- The single table.
-    this.table = spineTable(this, 'Table', tableKey);
+    // ---- The single table, with a stream of new item images (EPS's outbox relay reads it; lib/eps.ts).
+    this.table = spineTable(this, 'Table', tableKey, { stream: dynamodb.StreamViewType.NEW_IMAGE });
 
     // ---- Operations: the alarm topic (operators subscribe) and the S3 server access log bucket.
     const alarmTopic = this.alarmTopic();
@@ -188,6 +191,16 @@ export class SpineStack extends Stack {
       cloudWatchAccount: this.api.node.tryFindChild('Account'),
     });
 
+    // ---- EPS: status events from the table's outbox items to eps-status-events and its consumer.
+    this.eps = new SpineEps(this, 'Eps', {
+      table: this.table,
+      tableKey,
+      logKey,
+      alarmTopic,
+      environment: commonEnv,
+      lambdaBuildDir: props.lambdaBuildDir,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Spine API (stage prod)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Spine DynamoDB table' });
     new CfnOutput(this, 'AuditQueueName', { value: this.audit.queue.queueName, description: 'The audit queue (SPINE_AUDIT_QUEUE)' });
@@ -227,6 +240,10 @@ export class SpineStack extends Stack {
     new CfnOutput(this, 'MeshSharedKeySecretArn', {
       value: this.mesh.sharedKey.secretArn,
       description: 'The MESH shared key (Secrets Manager; distribute to MESH clients)',
+    });
+    new CfnOutput(this, 'EpsStatusEventsQueueUrl', {
+      value: this.eps.statusEventsQueue.queueUrl,
+      description: 'The eps-status-events queue (prescription status changes; SPINE_EPS_EVENTS_QUEUE is its name)',
     });
   }
 

@@ -76,6 +76,7 @@ describe('acknowledgement inventory', () => {
     'AwsSolutions-IAM5[Resource::<AuditArchiveBucketF2441F74.Arn>/audit/*]',
     'AwsSolutions-IAM5[Resource::<MeshChunkBucketAA89F2FE.Arn>/mesh/*]',
     'AwsSolutions-SMG4',
+    'AwsSolutions-SQS3',
     'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
     'HIPAA.Security-APIGWSSLEnabled',
     'HIPAA.Security-LambdaConcurrency',

@@ -1,5 +1,5 @@
 // Unit tests of SpineStack: the tables, one Lambda per function of routes.json (plus the authorizer,
-// the audit writer and the MESH expiry job) and one API method per route (MESH routes on the MESH API,
+// the audit writer, the MESH expiry job and EPS's relay and notifier) and one API method per route (MESH routes on the MESH API,
 // the rest on the Spine API), least-privilege IAM derived from `writes`, the API stage, outputs and the
 // placeholder fallback.
 import * as fs from 'fs';
@@ -116,7 +116,7 @@ describe('DynamoDB tables', () => {
 });
 
 describe('Lambda functions', () => {
-  test('exactly one function per routed binary, plus the authorizer, the audit writer and the MESH expiry job', () => {
+  test('exactly one function per routed binary, plus the authorizer, the audit writer, the MESH expiry job and the two EPS status-event functions', () => {
     expect(functionNames.length).toBe(routes.length); // today every route has its own binary
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length + EXTRA_FUNCTIONS.length);
   });
@@ -286,7 +286,7 @@ describe('API Gateway', () => {
     template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 2);
   });
 
-  test('outputs: API URL, table name, audit queue/table/bucket, signing key, JWKS URL, alarm topic, MESH', () => {
+  test('outputs: API URL, table name, audit queue/table/bucket, signing key, JWKS URL, alarm topic, MESH, EPS', () => {
     const outputs = template.toJSON().Outputs;
     expect(Object.keys(outputs).sort()).toEqual([
       'AlarmTopicArn',
@@ -294,6 +294,7 @@ describe('API Gateway', () => {
       'AuditArchiveBucketName',
       'AuditQueueName',
       'AuditTableName',
+      'EpsStatusEventsQueueUrl',
       'JwksUrl',
       'MeshChunkBucketName',
       'MeshDomainTarget',
@@ -355,6 +356,8 @@ describe('Lambda code assets', () => {
     expect(s.authorizer.usesPlaceholder).toBe(true);
     expect(s.audit.writer.usesPlaceholder).toBe(true);
     expect(s.mesh.expirer.usesPlaceholder).toBe(true);
+    expect(s.eps.relay.usesPlaceholder).toBe(true);
+    expect(s.eps.notifier.usesPlaceholder).toBe(true);
   });
 
   test.each(EXTRA_FUNCTIONS)('%s is found at target/lambda/<function>/bootstrap like every routed function', (name) => {
@@ -362,7 +365,13 @@ describe('Lambda code assets', () => {
     fs.mkdirSync(path.join(dir, name));
     fs.writeFileSync(path.join(dir, name, 'bootstrap'), 'not really an ELF binary');
     const { stack: s } = freshApp({ lambdaBuildDir: dir });
-    const fn = { 'cis-authorizer': s.authorizer, 'audit-writer': s.audit.writer, 'mesh-expire-messages': s.mesh.expirer }[name]!;
+    const fn = {
+      'cis-authorizer': s.authorizer,
+      'audit-writer': s.audit.writer,
+      'mesh-expire-messages': s.mesh.expirer,
+      'eps-relay-status-events': s.eps.relay,
+      'eps-notify-patients': s.eps.notifier,
+    }[name]!;
     expect(fn.usesPlaceholder).toBe(false);
     for (const other of functionNames) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);
   });

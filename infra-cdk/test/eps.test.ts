@@ -1,0 +1,323 @@
+// Unit tests of EPS's status events in SpineStack: the Spine table's stream (and none on the audit table),
+// the eps-status-events queue and its alarmed DLQ, the outbox relay (its filtered stream mapping with
+// partial batch failures, bisection, retries and an alarmed on-failure queue; GetItem/DeleteItem on outbox
+// items only; sending to the queue; its alarms), the notifier (its SQS mapping with partial batch failures;
+// the table; consuming the queue), and that the EPS route functions get nothing beyond their routes'.
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { SpineEps } from '../lib/eps';
+import { SpineStack } from '../lib/spine-stack';
+import {
+  ENV,
+  EXTRA_FUNCTIONS,
+  allows,
+  asArray,
+  deniesInsecureTransport,
+  envOf,
+  expectAlarmedDlq,
+  freshApp,
+  functionLogicalId,
+  methodsOf,
+  rawRoutes,
+  resourceLike,
+  resourcePolicyStatements,
+  statementsOf,
+} from './helpers';
+
+const routes = rawRoutes();
+const RELAY = 'eps-relay-status-events';
+const NOTIFIER = 'eps-notify-patients';
+const epsRoutes = routes.filter((r) => r.service === 'eps');
+const epsRouteFunctions = [...new Set(epsRoutes.map((r) => r.function))];
+const everyFunction = [...new Set(routes.map((r) => r.function)), ...EXTRA_FUNCTIONS];
+
+let stack: SpineStack;
+let template: Template;
+let resources: Record<string, any>;
+
+beforeAll(() => {
+  ({ stack } = freshApp());
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.startsWith('Table'))!;
+const auditTableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.startsWith('AuditTable'))!;
+const tableKeyId = () => resources[tableId()].Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0] as string;
+const queue = () => resourceLike(template, 'AWS::SQS::Queue', 'EpsStatusEventsQueue');
+const dlq = () => resourceLike(template, 'AWS::SQS::Queue', 'EpsStatusEventsDeadLetterQueue');
+const failureQueue = () => resourceLike(template, 'AWS::SQS::Queue', 'EpsRelayFailureQueue');
+const epsKeyId = () => resourceLike(template, 'AWS::KMS::Key', 'EpsKey').id;
+const alarmTopic = () => ({ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id });
+const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
+const mappingOf = (fn: string) => {
+  const found = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (m) => m.Properties.FunctionName.Ref === functionLogicalId(template, fn),
+  );
+  expect(found.length).toBe(1);
+  return found[0].Properties;
+};
+const actionsOf = (statements: any[]) => new Set(statements.flatMap((s) => asArray(s.Action)) as string[]);
+const statementWith = (statements: any[], action: string) => statements.filter((s) => asArray(s.Action).includes(action));
+
+describe('the Spine table stream', () => {
+  test('the Spine table streams new images; the audit table has no stream', () => {
+    expect(resources[tableId()].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    expect(resources[auditTableId()].Properties.StreamSpecification).toBeUndefined();
+  });
+
+  test('only the relay reads the stream', () => {
+    const readers = everyFunction.filter((n) => allows(statementsOf(template, n), 'dynamodb:GetRecords'));
+    expect(readers).toEqual([RELAY]);
+    const st = statementWith(statementsOf(template, RELAY), 'dynamodb:GetRecords');
+    expect(st.length).toBe(1);
+    expect(st[0].Resource).toEqual(getAtt(tableId(), 'StreamArn'));
+    expect(asArray(st[0].Action).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+  });
+});
+
+describe('eps-status-events queue', () => {
+  test('KMS with the EPS key (rotating, retained), SSL only, DLQ after 5 receives, visibility 6x the notifier\'s timeout', () => {
+    const q = queue().resource.Properties;
+    expect(q.KmsMasterKeyId).toEqual(getAtt(epsKeyId(), 'Arn'));
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(dlq().id, 'Arn'), maxReceiveCount: 5 });
+    expect(resources[epsKeyId()].Properties.EnableKeyRotation).toBe(true);
+    expect(resources[epsKeyId()].DeletionPolicy).toBe('Retain');
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
+    const notifier = resources[functionLogicalId(template, NOTIFIER)].Properties;
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifier.Timeout);
+  });
+
+  test('the DLQ: same key, SSL only, kept 14 days, alarmed to the alarm topic when not empty', () => {
+    expectAlarmedDlq(template, dlq().id, 'EpsStatusEventsDeadLetterAlarm', epsKeyId());
+  });
+
+  test('the EPS key policy names no function (every grant is in the functions\' own policies)', () => {
+    expect(JSON.stringify(resources[epsKeyId()].Properties.KeyPolicy)).not.toMatch(/Role/);
+  });
+
+  test('only the relay may send to it; only the notifier may receive or delete', () => {
+    expect(everyFunction.filter((n) => allows(statementsOf(template, n), 'sqs:SendMessage', queue().id))).toEqual([RELAY]);
+    expect(everyFunction.filter((n) => allows(statementsOf(template, n), 'sqs:ReceiveMessage', queue().id))).toEqual([NOTIFIER]);
+    expect(everyFunction.filter((n) => allows(statementsOf(template, n), 'sqs:DeleteMessage', queue().id))).toEqual([NOTIFIER]);
+  });
+
+  test('output: the queue URL', () => {
+    expect(template.toJSON().Outputs.EpsStatusEventsQueueUrl.Value).toEqual({ Ref: queue().id });
+  });
+});
+
+describe('outbox relay', () => {
+  test('eps-relay-status-events: 30 s, 256 MB, no HTTP environment; the table and the queue\'s generated name', () => {
+    const fn = resources[functionLogicalId(template, RELAY)].Properties;
+    expect(fn.Timeout).toBe(30);
+    expect(fn.MemorySize).toBe(256);
+    expect(fn.Runtime).toBe('provided.al2023');
+    expect(envOf(template, RELAY)).toEqual({
+      SPINE_STORE: 'aws',
+      RUST_LOG: 'info',
+      SPINE_BASE_URL: 'https://api.service.nhs.uk',
+      SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
+      SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
+      SPINE_TABLE_NAME: { Ref: tableId() },
+      SPINE_EPS_EVENTS_QUEUE: getAtt(queue().id, 'QueueName'),
+    });
+  });
+
+  test('the stream mapping: TRIM_HORIZON, batches of 100, partial batch failures, bisection, 10 retries, on-failure queue', () => {
+    expect(mappingOf(RELAY)).toMatchObject({
+      EventSourceArn: getAtt(tableId(), 'StreamArn'),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: getAtt(failureQueue().id, 'Arn') } },
+    });
+  });
+
+  test('the stream mapping is filtered: only INSERTs whose pk begins EPSOUTBOX#', () => {
+    const filters = mappingOf(RELAY).FilterCriteria.Filters;
+    expect(filters.length).toBe(1);
+    expect(JSON.parse(filters[0].Pattern)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { Keys: { pk: { S: [{ prefix: 'EPSOUTBOX#' }] } } },
+    });
+  });
+
+  test('the on-failure queue: the EPS key, SSL only, kept 14 days, alarmed; only the relay may send to it', () => {
+    const q = failureQueue().resource.Properties;
+    expect(q.KmsMasterKeyId).toEqual(getAtt(epsKeyId(), 'Arn'));
+    expect(q.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', failureQueue().id))).toBe(true);
+    const alarm = resourceLike(template, 'AWS::CloudWatch::Alarm', 'EpsRelayFailureAlarm').resource.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(failureQueue().id, 'QueueName') }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [alarmTopic()],
+    });
+    expect(everyFunction.filter((n) => allows(statementsOf(template, n), 'sqs:SendMessage', failureQueue().id))).toEqual([RELAY]);
+  });
+
+  test('least privilege: GetItem/DeleteItem on outbox items of the Spine table, the stream, SendMessage to the queue; nothing else', () => {
+    const st = statementsOf(template, RELAY);
+    const dynamo = [...actionsOf(st)].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamo).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetItem',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+    const items = statementWith(st, 'dynamodb:GetItem');
+    expect(items.length).toBe(1);
+    expect(asArray(items[0].Action).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem']);
+    expect(items[0].Resource).toEqual(getAtt(tableId(), 'Arn'));
+    expect(items[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EPSOUTBOX#*'] } });
+    // The table key for reads only, through DynamoDB.
+    const tableKey = st.filter((s) => JSON.stringify(s.Resource).includes(`"${tableKeyId()}"`));
+    expect(tableKey.length).toBe(1);
+    expect(asArray(tableKey[0].Action).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    expect(tableKey[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-2.amazonaws.com' } });
+    // The queue: send (and resolve its URL) only.
+    const send = statementWith(st, 'sqs:SendMessage').find((s) => JSON.stringify(s.Resource).includes(`"${queue().id}"`));
+    expect(asArray(send.Action).sort()).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
+    const sqsActions = [...actionsOf(st)].filter((a) => a.startsWith('sqs:')).sort();
+    expect(sqsActions).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
+    const epsKey = st.filter((s) => JSON.stringify(s.Resource).includes(`"${epsKeyId()}"`));
+    expect(epsKey.length).toBe(1);
+    expect(asArray(epsKey[0].Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(epsKey[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 'sqs.eu-west-2.amazonaws.com' } });
+    // Nothing on the audit trail, no S3, no secrets.
+    expect(JSON.stringify(st)).not.toContain(`"${auditTableId()}"`);
+    for (const a of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:Scan', 's3:GetObject', 'secretsmanager:GetSecretValue']) {
+      expect(allows(st, a)).toBe(false);
+    }
+    expect(envOf(template, RELAY).SPINE_AUDIT_QUEUE).toBeUndefined();
+  });
+
+  test('alarms: the relay\'s errors and its iterator age notify the alarm topic', () => {
+    const fnRef = { Ref: functionLogicalId(template, RELAY) };
+    expect(resourceLike(template, 'AWS::CloudWatch::Alarm', 'EpsRelayErrorsAlarm').resource.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
+      Threshold: 0,
+      AlarmActions: [alarmTopic()],
+    });
+    expect(resourceLike(template, 'AWS::CloudWatch::Alarm', 'EpsRelayIteratorAgeAlarm').resource.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
+      Threshold: 10 * 60 * 1000,
+      AlarmActions: [alarmTopic()],
+    });
+  });
+});
+
+describe('notifier', () => {
+  test('eps-notify-patients: 10 s, 256 MB, no HTTP environment, the table', () => {
+    const fn = resources[functionLogicalId(template, NOTIFIER)].Properties;
+    expect(fn.Timeout).toBe(10);
+    expect(fn.MemorySize).toBe(256);
+    expect(envOf(template, NOTIFIER)).toEqual({
+      SPINE_STORE: 'aws',
+      RUST_LOG: 'info',
+      SPINE_BASE_URL: 'https://api.service.nhs.uk',
+      SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
+      SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
+      SPINE_TABLE_NAME: { Ref: tableId() },
+    });
+  });
+
+  test('the SQS mapping: the queue, batches of 10, partial batch failures, capped concurrency', () => {
+    expect(mappingOf(NOTIFIER)).toMatchObject({
+      EventSourceArn: getAtt(queue().id, 'Arn'),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  test('grants: the Spine table (conditional puts), consuming the queue with the EPS key via SQS; no send, no stream', () => {
+    const st = statementsOf(template, NOTIFIER);
+    for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']) {
+      expect(allows(st, a, tableId())).toBe(true);
+    }
+    expect(allows(st, 'dynamodb:Scan')).toBe(false);
+    expect(allows(st, 'dynamodb:GetRecords')).toBe(false);
+    const consume = statementWith(st, 'sqs:ReceiveMessage');
+    expect(consume.length).toBe(1);
+    expect(consume[0].Resource).toEqual(getAtt(queue().id, 'Arn'));
+    expect(asArray(consume[0].Action).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    const sqsResources = st.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('sqs:'))).map((s) => s.Resource);
+    expect(sqsResources).toEqual([getAtt(queue().id, 'Arn')]);
+    expect(allows(st, 'sqs:SendMessage')).toBe(false);
+    const epsKey = st.filter((s) => JSON.stringify(s.Resource).includes(`"${epsKeyId()}"`));
+    expect(epsKey.length).toBe(1);
+    expect(asArray(epsKey[0].Action)).toEqual(['kms:Decrypt']);
+    expect(epsKey[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 'sqs.eu-west-2.amazonaws.com' } });
+    expect(JSON.stringify(st)).not.toContain(`"${auditTableId()}"`);
+    expect(envOf(template, NOTIFIER).SPINE_AUDIT_QUEUE).toBeUndefined();
+  });
+});
+
+describe('EPS route functions', () => {
+  test('the six EPS routes, each its own function, behind the authorizer', () => {
+    expect(epsRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'GET /electronic-prescriptions/FHIR/R4/Task',
+      'POST /electronic-prescriptions/FHIR/R4/$prepare',
+      'POST /electronic-prescriptions/FHIR/R4/$process-message',
+      'POST /electronic-prescriptions/FHIR/R4/Claim',
+      'POST /electronic-prescriptions/FHIR/R4/Task',
+      'POST /electronic-prescriptions/FHIR/R4/Task/$release',
+    ]);
+    expect(epsRouteFunctions.length).toBe(6);
+    const methods = methodsOf(template, 'Api');
+    for (const r of epsRoutes) {
+      const m = methods.find((x) => x.route === `${r.method} ${r.path}`)!.props;
+      expect(m.AuthorizationType).toBe('CUSTOM');
+      expect(JSON.stringify(m.Integration.Uri)).toContain(`"${functionLogicalId(template, r.function)}"`);
+    }
+  });
+
+  test('SpineEps refuses a table without a stream', () => {
+    const other = new Stack(new App(), 'Other', { env: ENV });
+    const key = new kms.Key(other, 'Key');
+    const table = new dynamodb.Table(other, 'NoStream', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const topic = new sns.Topic(other, 'Topic');
+    expect(() => new SpineEps(other, 'Eps', { table, tableKey: key, logKey: key, alarmTopic: topic, environment: {} })).toThrow(
+      /needs its stream/,
+    );
+  });
+
+  test.each(epsRouteFunctions)('%s gets nothing from SpineEps: no stream, no EPS queue or key, no SPINE_EPS_EVENTS_QUEUE', (name) => {
+    const st = statementsOf(template, name);
+    expect(allows(st, 'dynamodb:GetRecords')).toBe(false);
+    expect(JSON.stringify(st)).not.toContain(`"${epsKeyId()}"`);
+    expect(JSON.stringify(st)).not.toContain(`"${queue().id}"`);
+    expect(envOf(template, name).SPINE_EPS_EVENTS_QUEUE).toBeUndefined();
+    // Writing routes write the outbox items themselves, through their read-write table grant.
+    const writes = epsRoutes.some((r) => r.function === name && r.writes);
+    expect(allows(st, 'dynamodb:PutItem', tableId())).toBe(writes);
+  });
+});
