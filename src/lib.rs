@@ -3,6 +3,7 @@
 
 pub mod gateway;
 pub mod local_audit;
+pub mod local_eps;
 pub mod local_identity;
 pub mod local_mesh;
 pub mod services;

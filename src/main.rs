@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use spine::{gateway, local_audit, local_identity, local_mesh, services};
+use spine::{gateway, local_audit, local_eps, local_identity, local_mesh, services};
 use spine_pds::seed;
 use spine_shared::adapters::embedded::EmbeddedStore;
 use spine_shared::identity::{Jwks, TokenVerifier};
@@ -182,6 +182,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         local_mesh::context(records.clone(), Arc::new(store.blobs()), Arc::new(store.queues()), &mesh_key).await?;
     let mailboxes = local_mesh::seed_mailboxes(&mesh).await?;
     local_mesh::spawn_lifecycle(mesh.clone(), store.blobs(), args.data_dir.join("blobs"));
+    let queues: Arc<dyn spine_shared::ports::Queue> = Arc::new(store.queues());
+    local_eps::prepare(records.clone(), queues.as_ref()).await?;
+    local_eps::spawn(records.clone(), queues);
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));

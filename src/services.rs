@@ -29,6 +29,7 @@ pub fn handlers(stores: &Stores, origin: &str) -> Result<HashMap<String, Box<dyn
     let audit = spine_audit::AuditContext::new(stores.audit.clone(), origin);
     let cis = spine_cis::CisContext::new(stores.records.clone(), origin, stores.minter.clone())
         .with_names(stores.token_names.clone());
+    let eps = spine_eps::EpsContext::new(stores.records.clone(), origin);
     let mut out: HashMap<String, Box<dyn Handler>> = HashMap::new();
     for route in routes::all() {
         let handler = match route.service.as_str() {
@@ -37,6 +38,7 @@ pub fn handlers(stores: &Stores, origin: &str) -> Result<HashMap<String, Box<dyn
             "cis" => spine_cis::handler_for(&route.function, cis.clone()),
             "audit" => spine_audit::handler_for(&route.function, audit.clone()),
             "mesh" => spine_mesh::handler_for(&route.function, stores.mesh.clone()),
+            "eps" => spine_eps::handler_for(&route.function, eps.clone()),
             _ => None,
         };
         let handler = handler.ok_or_else(|| format!("no handler for route function {}", route.function))?;

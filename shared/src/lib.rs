@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod fhir;
 pub mod identity;
+pub mod lambda_events;
 pub mod nhs_number;
 pub mod pipeline;
 pub mod ports;

@@ -89,6 +89,16 @@ pub fn clinician() -> Identity {
     worker("555021930100", "555021935107", "R8000", "Y12345", &[])
 }
 
+/// Imran Qureshi, pharmacist (R8003, Perform Pharmacy Activities) at Trevelyan Square Pharmacy FA666.
+pub fn pharmacist() -> Identity {
+    pharmacist_at("FA666")
+}
+
+/// A pharmacist at any pharmacy.
+pub fn pharmacist_at(ods: &str) -> Identity {
+    worker("555021930103", "555021935131", "R8003", ods, &[])
+}
+
 /// A clerk (R8010): may view demographics, not amend them.
 pub fn clerk() -> Identity {
     worker("555021930199", "555021935199", "R8010", "Y12345", &[])

@@ -18,12 +18,14 @@ use spine_shared::ports::{Queue, RecordStore};
 pub use spine_shared::testing::{aws_config, create_table, dynamo, embedded, moto_url, unique};
 
 /// Seeds every service's reference data: the PDS reference patients, the Spine Directory's
-/// reference organisations and the CIS login accounts (no synthetic population, no full directory).
+/// reference organisations, the CIS login accounts and EPS's reference prescriptions (no synthetic
+/// population, no full directory).
 pub async fn seed_reference(store: Arc<dyn RecordStore>) {
     spine_pds::seed::seed_reference(store.clone()).await.expect("reference patients load");
     spine_sds::seed::seed_reference(store.clone()).await.expect("reference organisations load");
     // The CIS login accounts, hashed with few iterations: tests need speed, not strength.
     spine_cis::seed::seed(store.as_ref(), None, 1_000).await.expect("login accounts load");
+    spine_eps::reference::seed(&spine_eps::PrescriptionStore::new(store)).await.expect("reference prescriptions load");
 }
 
 /// MESH's reference mailboxes and messages (`spine_mesh::reference`) in `mesh`'s store.

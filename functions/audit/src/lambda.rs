@@ -16,7 +16,8 @@ use spine_shared::pipeline::{Handler, lambda, logging};
 
 use crate::env;
 use crate::handlers::AuditContext;
-use crate::sqs::{self, SqsEvent};
+use crate::sqs;
+use spine_shared::lambda_events::SqsEvent;
 
 /// Runs an audit API function as a Lambda: `run("audit-search-events", SearchEvents)`.
 pub async fn run<H: Handler + 'static>(

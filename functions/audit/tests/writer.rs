@@ -207,7 +207,8 @@ async fn drain_consumes_a_real_queue(b: Backend) {
 
 async fn the_sample_lambda_event_answers_with_its_poison_message(b: Backend) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/audit-writer/sqs-batch.json");
-    let event: spine_audit::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let event: spine_shared::lambda_events::SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(event.records.len(), 2);
     let answer = spine_audit::sqs::handle(&b.writer(), event.clone()).await;
     let json = serde_json::to_value(&answer).unwrap();

@@ -14,6 +14,7 @@ pub enum IssueType {
     Duplicate,
     Processing,
     Informational,
+    Forbidden,
 }
 
 impl IssueType {
@@ -27,9 +28,12 @@ impl IssueType {
             IssueType::Duplicate => "duplicate",
             IssueType::Processing => "processing",
             IssueType::Informational => "informational",
+            IssueType::Forbidden => "forbidden",
         }
     }
 }
+
+const ALREADY_APPLIED: &str = "ALREADY_APPLIED";
 
 /// An EPS refusal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,11 +46,14 @@ pub struct EpsError {
     diagnostics: String,
     /// What went wrong inside, for the log only (internal errors).
     cause: Option<String>,
+    /// The ODS code of the dispenser holding the prescription (`PRESCRIPTION_WITH_ANOTHER_DISPENSER`
+    /// names it in a contained Organization).
+    holder: Option<String>,
 }
 
 impl EpsError {
     fn new(status: u16, issue: IssueType, code: Option<&'static str>, diagnostics: impl Into<String>) -> Self {
-        EpsError { status, issue, code, diagnostics: diagnostics.into(), cause: None }
+        EpsError { status, issue, code, diagnostics: diagnostics.into(), cause: None, holder: None }
     }
 
     /// 400 `value`: a field holds a value EPS does not accept.
@@ -113,6 +120,42 @@ impl EpsError {
             Some("PRESCRIPTION_NOT_FOUND"),
             "The requested prescription could not be found.",
         )
+    }
+
+    /// The request (by its `X-Request-ID`) was applied already: the caller answers with what was
+    /// recorded then. Never sent as such.
+    pub fn already_applied() -> Self {
+        Self::new(409, IssueType::Duplicate, Some(ALREADY_APPLIED), "The request was applied already.")
+    }
+
+    pub fn is_already_applied(&self) -> bool {
+        self.code == Some(ALREADY_APPLIED)
+    }
+
+    pub fn with_holder(mut self, ods: &str) -> Self {
+        self.holder = Some(ods.to_owned());
+        self
+    }
+
+    pub fn holder(&self) -> Option<&str> {
+        self.holder.as_deref()
+    }
+
+    /// 400 `not-found` `RESOURCE_NOT_FOUND`: a patient release names a prescription that does not
+    /// exist (EPS's code for `Task/$release`).
+    pub fn resource_not_found(diagnostics: impl Into<String>) -> Self {
+        Self::new(400, IssueType::NotFound, Some("RESOURCE_NOT_FOUND"), diagnostics)
+    }
+
+    /// 400 `invalid` `MISSING_DIGITAL_SIGNATURE`.
+    pub fn missing_signature() -> Self {
+        Self::new(400, IssueType::Invalid, Some("MISSING_DIGITAL_SIGNATURE"), "Digital signature not found.")
+    }
+
+    /// 403 `forbidden` `ACCESS_DENIED`: the caller may not do this (the wrong activity for the
+    /// message, another organisation's work).
+    pub fn access_denied(diagnostics: impl Into<String>) -> Self {
+        Self::new(403, IssueType::Forbidden, Some("ACCESS_DENIED"), diagnostics)
     }
 
     pub fn status(&self) -> u16 {

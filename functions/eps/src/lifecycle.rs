@@ -51,15 +51,16 @@ fn invalid_transition(operation: &str, status: S) -> EpsError {
     )
 }
 
-fn with_another_dispenser() -> EpsError {
+fn with_another_dispenser(holder: &str) -> EpsError {
     EpsError::business_rule(WITH_ANOTHER_DISPENSER, "The requested prescription is with another dispenser.")
+        .with_holder(holder)
 }
 
 /// Checks that `dispenser` holds a prescription that is with a dispenser (or finished by one).
 fn held_by(state: &State, dispenser: &str) -> Result<(), EpsError> {
     match state.dispenser.as_deref() {
         Some(holder) if holder == dispenser => Ok(()),
-        Some(_) => Err(with_another_dispenser()),
+        Some(holder) => Err(with_another_dispenser(holder)),
         None => Err(invalid_transition("changed by a dispenser before it is released", state.status)),
     }
 }
@@ -235,9 +236,13 @@ impl CancelCode {
         }
     }
 
-    /// 200 for R-0001; 400 (with the response Bundle) for every other.
+    /// 200 when the request took effect (R-0001 cancelled; R-0002/R-0003 marked for cancellation,
+    /// which the dispenser is told of); 400 (with the response Bundle) for every other.
     pub fn http_status(self) -> u16 {
-        if self == CancelCode::Cancelled { 200 } else { 400 }
+        match self {
+            CancelCode::Cancelled | CancelCode::MarkedWithDispenser | CancelCode::MarkedWithDispenserActive => 200,
+            _ => 400,
+        }
     }
 }
 
@@ -387,7 +392,9 @@ mod tests {
         assert_eq!(cancel(&expired, "p1").0.code(), "R-0005");
         let future = State { status: S::RepeatDispenseFutureInstance, ..State::new() };
         assert_eq!(cancel(&future, "p1").1.unwrap().status, S::CancelledFutureInstance);
-        for code in [CancelCode::MarkedWithDispenser, CancelCode::Dispensed, CancelCode::NotDispensed] {
+        assert_eq!(CancelCode::MarkedWithDispenser.http_status(), 200, "marked: the request took effect");
+        assert_eq!(CancelCode::MarkedWithDispenserActive.http_status(), 200);
+        for code in [CancelCode::AlreadyCancelled, CancelCode::Dispensed, CancelCode::NotDispensed] {
             assert_eq!(code.http_status(), 400);
         }
     }

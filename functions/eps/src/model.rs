@@ -11,6 +11,9 @@ use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The sort key of a prescription's item.
 pub const PRESCRIPTION_SK: &str = "PRESCRIPTION";
+/// The sort key of the signed Bundle a prescription was created from (written once, never changed,
+/// handed to the dispenser on release).
+pub const BUNDLE_SK: &str = "BUNDLE";
 
 pub fn prescription_pk(id: &str) -> String {
     format!("EPSRX#{id}")

@@ -8,13 +8,15 @@
 
 use std::sync::Arc;
 
-use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query, RecordStore, StoreError};
+use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query, RecordStore, StoreError, WriteOp};
 
 use crate::error::EpsError;
 use crate::lifecycle::{self, CancelCode};
 use crate::model::{
-    ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, patient_pk, prescription_pk,
+    BUNDLE_SK, ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, patient_pk,
+    prescription_pk,
 };
+use crate::outbox::{self, StatusEvent};
 use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The most prescriptions one nominated release hands out.
@@ -64,14 +66,36 @@ fn not_the_latest(what: &str) -> EpsError {
 const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
+/// A request's receipt, committed with its change: given the prescriptions as the change leaves
+/// them, the write that records the request's answer (`X-Request-ID` idempotency). Its condition
+/// failing means the same request was applied already: [`EpsError::already_applied`].
+pub type Seal = Arc<dyn Fn(&[Prescription]) -> WriteOp + Send + Sync>;
+
+/// Why a commit did not land.
+enum CommitError {
+    /// A prescription changed since it was read (or a transaction conflicted): decide again.
+    Stale,
+    Refused(EpsError),
+}
+
 #[derive(Clone)]
 pub struct PrescriptionStore {
     records: Arc<dyn RecordStore>,
+    seal: Option<Seal>,
 }
 
 impl PrescriptionStore {
     pub fn new(records: Arc<dyn RecordStore>) -> Self {
-        PrescriptionStore { records }
+        PrescriptionStore { records, seal: None }
+    }
+
+    /// This store for one request: each change it commits also writes `seal`'s receipt.
+    pub fn sealed(&self, seal: Seal) -> Self {
+        PrescriptionStore { records: self.records.clone(), seal: Some(seal) }
+    }
+
+    pub fn records(&self) -> &Arc<dyn RecordStore> {
+        &self.records
     }
 
     fn item(p: &Prescription, version: u64) -> Item {
@@ -85,12 +109,86 @@ impl PrescriptionStore {
         item
     }
 
-    /// Stores a new prescription; a second one with the same id is `DUPLICATE_PRESCRIPTION_ID`.
-    pub async fn create(&self, p: &Prescription) -> Result<(), EpsError> {
-        match self.records.put(Self::item(p, 1), Condition::NotExists).await {
+    /// Commits changes in one transaction: each prescription (new, or replacing the version it was
+    /// read at), its status event in the outbox, any `extra` writes, and the request's receipt.
+    /// `changes`: the prescription as it will be, as it was (None: new) and the version read.
+    async fn commit(
+        &self,
+        changes: &[(Prescription, Option<&Prescription>, u64)],
+        extra: Vec<WriteOp>,
+    ) -> Result<(), CommitError> {
+        let now = time::OffsetDateTime::now_utc();
+        let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let now_ms = now.unix_timestamp_nanos() / 1_000_000;
+        let mut ops = Vec::with_capacity(changes.len() * 2 + extra.len() + 1);
+        for (next, previous, version) in changes {
+            let condition = if previous.is_some() { Condition::VersionIs(*version) } else { Condition::NotExists };
+            ops.push(WriteOp::Put { item: Self::item(next, version + 1), condition });
+        }
+        let prescriptions = changes.len();
+        for (next, previous, version) in changes {
+            ops.push(outbox::put(&StatusEvent::of(next, *previous, version + 1, &at), now_ms));
+        }
+        let extra_at = ops.len();
+        ops.extend(extra);
+        let seal_at = ops.len();
+        if let Some(seal) = &self.seal {
+            let changed: Vec<Prescription> = changes.iter().map(|(p, _, _)| p.clone()).collect();
+            ops.push(seal(&changed));
+        }
+        match self.records.transact_write(ops).await {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => Err(EpsError::duplicate_prescription_id()),
-            Err(e) => Err(store_fault(e)),
+            Err(StoreError::ConditionFailed { op: Some(i) }) if i == seal_at => {
+                Err(CommitError::Refused(EpsError::already_applied()))
+            }
+            Err(StoreError::ConditionFailed { op: Some(i) }) if i < prescriptions => {
+                if changes[i].1.is_none() {
+                    Err(CommitError::Refused(EpsError::duplicate_prescription_id()))
+                } else {
+                    Err(CommitError::Stale)
+                }
+            }
+            Err(StoreError::ConditionFailed { op: Some(i) }) if i >= extra_at => {
+                Err(CommitError::Refused(EpsError::duplicate_prescription_id()))
+            }
+            // A backend that does not say which condition failed: find out by reading.
+            Err(StoreError::ConditionFailed { .. }) => Err(self.which_failed(changes).await),
+            Err(StoreError::Conflict) => Err(CommitError::Stale),
+            Err(e) => Err(CommitError::Refused(store_fault(e))),
+        }
+    }
+
+    async fn which_failed(&self, changes: &[(Prescription, Option<&Prescription>, u64)]) -> CommitError {
+        for (next, previous, version) in changes {
+            match self.records.get(&prescription_pk(&next.id), PRESCRIPTION_SK).await {
+                Ok(Some(item)) if previous.is_none() || item.version != *version => {
+                    return if previous.is_none() {
+                        CommitError::Refused(EpsError::duplicate_prescription_id())
+                    } else {
+                        CommitError::Stale
+                    };
+                }
+                Ok(_) => {}
+                Err(e) => return CommitError::Refused(store_fault(e)),
+            }
+        }
+        CommitError::Refused(EpsError::already_applied())
+    }
+
+    /// Stores a new prescription, and the signed Bundle it came in when given; a second one with
+    /// the same id is `DUPLICATE_PRESCRIPTION_ID`.
+    pub async fn create(&self, p: &Prescription, bundle: Option<&[u8]>) -> Result<(), EpsError> {
+        let extra = bundle
+            .map(|b| WriteOp::Put {
+                item: Item::new(prescription_pk(&p.id), BUNDLE_SK, b.to_vec()),
+                condition: Condition::NotExists,
+            })
+            .into_iter()
+            .collect();
+        match self.commit(&[(p.clone(), None, 0)], extra).await {
+            Ok(()) => Ok(()),
+            Err(CommitError::Refused(e)) => Err(e),
+            Err(CommitError::Stale) => Err(EpsError::duplicate_prescription_id()),
         }
     }
 
@@ -101,6 +199,13 @@ impl PrescriptionStore {
 
     pub async fn get(&self, id: &str) -> Result<Option<Prescription>, EpsError> {
         Ok(self.read(id).await?.map(|(p, _)| p))
+    }
+
+    /// The signed Bundles of prescriptions, by id (those stored without one are left out).
+    pub async fn bundles(&self, ids: &[&str]) -> Result<Vec<(String, Vec<u8>)>, EpsError> {
+        let keys = ids.iter().map(|id| (prescription_pk(id), BUNDLE_SK.to_owned())).collect();
+        let items = self.records.batch_get(keys).await.map_err(store_fault)?;
+        Ok(items.into_iter().map(|i| (i.pk.trim_start_matches("EPSRX#").to_owned(), i.data)).collect())
     }
 
     /// Applies `step` to the prescription as it is now and stores what it returns, unless another
@@ -115,10 +220,10 @@ impl PrescriptionStore {
             let (current, version) = self.read(id).await?.ok_or_else(EpsError::prescription_not_found)?;
             let (next, answer) = step(&current)?;
             let Some(next) = next else { return Ok((current, answer)) };
-            match self.records.put(Self::item(&next, version + 1), Condition::VersionIs(version)).await {
+            match self.commit(&[(next.clone(), Some(&current), version)], Vec::new()).await {
                 Ok(()) => return Ok((next, answer)),
-                Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-                Err(e) => return Err(store_fault(e)),
+                Err(CommitError::Stale) => continue,
+                Err(CommitError::Refused(e)) => return Err(e),
             }
         }
         Err(EpsError::internal(format!("gave up after {MAX_ATTEMPTS} concurrent changes")))
@@ -140,44 +245,46 @@ impl PrescriptionStore {
     }
 
     /// Nominated release: up to `max` (at most [`MAX_NOMINATED_RELEASE`]) of the prescriptions
-    /// waiting for the pharmacy `ods`, oldest first. One that is no longer waiting when its turn
-    /// comes (released meanwhile, by this call's twin or anyone) is skipped, never handed out twice.
-    /// Empty when none are left (`NO_MORE_PRESCRIPTIONS`).
+    /// waiting for the pharmacy `ods`, oldest first, released together in one transaction (with
+    /// the request's receipt, so a retried download gets the same prescriptions, not the next
+    /// ones). A concurrent download that took any of them first makes this one read again: a
+    /// prescription is never handed out twice. Empty when none are left (`NO_MORE_PRESCRIPTIONS`).
     pub async fn release_nominated(&self, ods: &str, max: usize) -> Result<Vec<Prescription>, EpsError> {
         let max = max.clamp(1, MAX_NOMINATED_RELEASE);
-        let mut released = Vec::new();
-        let mut cursor = None;
-        loop {
-            let query =
-                Query::new(Index::Gsi1, nominated_pk(ods), KeyCondition::All).limit(max - released.len()).after(cursor);
+        'attempt: for _ in 0..MAX_ATTEMPTS {
+            let query = Query::new(Index::Gsi1, nominated_pk(ods), KeyCondition::All).limit(max);
             let page = self.records.query(query).await.map_err(store_fault)?;
-            for item in &page.items {
-                let waiting = Prescription::from_json(&item.data)?;
-                let taken = self
-                    .change(&waiting.id, |p| {
-                        if p.state.status != PrescriptionStatus::ToBeDispensed || p.nominated.as_deref() != Some(ods) {
-                            return Ok((None, false));
-                        }
-                        let state = lifecycle::release(&p.state, ods)?;
-                        let items = items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::WithDispenser);
-                        Ok((Some(Prescription { state, items, ..p.clone() }), true))
-                    })
-                    .await;
-                match taken {
-                    Ok((p, true)) => released.push(p),
-                    Ok((_, false)) => {}
-                    Err(e) if e.code() == Some("PRESCRIPTION_NOT_FOUND") => {}
-                    Err(e) => return Err(e),
-                }
-                if released.len() == max {
-                    return Ok(released);
+            let ids: Vec<String> = page.items.iter().map(|i| i.pk.trim_start_matches("EPSRX#").to_owned()).collect();
+            let mut current = Vec::with_capacity(ids.len());
+            for id in &ids {
+                // The index may lag its table (DynamoDB's GSIs are eventually consistent): the
+                // prescription itself decides.
+                match self.read(id).await? {
+                    Some((p, version))
+                        if p.state.status == PrescriptionStatus::ToBeDispensed
+                            && p.nominated.as_deref() == Some(ods) =>
+                    {
+                        current.push((p, version))
+                    }
+                    _ => {}
                 }
             }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(released),
+            if current.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut changes = Vec::with_capacity(current.len());
+            for (p, version) in &current {
+                let state = lifecycle::release(&p.state, ods)?;
+                let items = items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::WithDispenser);
+                changes.push((Prescription { state, items, ..p.clone() }, Some(p), *version));
+            }
+            match self.commit(&changes, Vec::new()).await {
+                Ok(()) => return Ok(changes.into_iter().map(|(p, _, _)| p).collect()),
+                Err(CommitError::Stale) => continue 'attempt,
+                Err(CommitError::Refused(e)) => return Err(e),
             }
         }
+        Err(EpsError::internal(format!("gave up after {MAX_ATTEMPTS} concurrent downloads")))
     }
 
     /// Return to the Spine by the dispenser holding it (or cancellation, if it was marked).

@@ -61,8 +61,8 @@ fn reported(seq: u32, first: LineItemStatus, second: LineItemStatus) -> Vec<Line
 
 async fn create_once(b: &Backend) {
     let p = prescription(1, None, 0);
-    b.store.create(&p).await.unwrap();
-    let again = b.store.create(&p).await.unwrap_err();
+    b.store.create(&p, None).await.unwrap();
+    let again = b.store.create(&p, None).await.unwrap_err();
     assert_eq!(again.code(), Some("DUPLICATE_PRESCRIPTION_ID"));
     assert_eq!(b.store.get(&p.id).await.unwrap(), Some(p));
     assert_eq!(b.store.get("000000-A83008-00000Z").await.unwrap(), None);
@@ -72,7 +72,7 @@ async fn create_once(b: &Backend) {
 
 async fn one_of_racing_dispensers_wins(b: &Backend) {
     let p = prescription(2, None, 1);
-    b.store.create(&p).await.unwrap();
+    b.store.create(&p, None).await.unwrap();
     let dispensers: Vec<String> = (0..8).map(|i| format!("FX{i:03}")).collect();
     let mut tasks = Vec::new();
     for d in &dispensers {
@@ -103,13 +103,13 @@ async fn nominated_release_in_batches(b: &Backend) {
     for seq in 100..130 {
         // Created newest first: release must still go oldest first.
         let p = prescription(seq, Some(PHARMACY), 200 - seq);
-        b.store.create(&p).await.unwrap();
+        b.store.create(&p, None).await.unwrap();
         ids.push((p.authored_on.clone(), p.id.clone()));
     }
     for seq in 130..133 {
-        b.store.create(&prescription(seq, Some(OTHER_PHARMACY), 0)).await.unwrap();
+        b.store.create(&prescription(seq, Some(OTHER_PHARMACY), 0), None).await.unwrap();
     }
-    let taken = b.store.create(&prescription(133, Some(PHARMACY), 0)).await;
+    let taken = b.store.create(&prescription(133, Some(PHARMACY), 0), None).await;
     taken.unwrap();
     b.store.release(&prescription(133, None, 0).id, OTHER_PHARMACY).await.unwrap();
     ids.sort();
@@ -128,7 +128,7 @@ async fn nominated_release_in_batches(b: &Backend) {
 
 async fn concurrent_nominated_downloads_never_share(b: &Backend) {
     for seq in 200..240 {
-        b.store.create(&prescription(seq, Some("FZZ99"), seq)).await.unwrap();
+        b.store.create(&prescription(seq, Some("FZZ99"), seq), None).await.unwrap();
     }
     let (s1, s2) = (b.store.clone(), b.store.clone());
     let one = tokio::spawn(async move { s1.release_nominated("FZZ99", 25).await.unwrap() });
@@ -143,7 +143,7 @@ async fn concurrent_nominated_downloads_never_share(b: &Backend) {
 
 async fn return_and_marked_cancellation(b: &Backend) {
     let p = prescription(300, None, 5);
-    b.store.create(&p).await.unwrap();
+    b.store.create(&p, None).await.unwrap();
     b.store.release(&p.id, PHARMACY).await.unwrap();
     let wrong = b.store.return_to_spine(&p.id, OTHER_PHARMACY).await.unwrap_err();
     assert_eq!(wrong.code(), Some("PRESCRIPTION_WITH_ANOTHER_DISPENSER"));
@@ -162,7 +162,7 @@ async fn return_and_marked_cancellation(b: &Backend) {
     assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::AlreadyCancelled);
 
     let q = prescription(301, Some(PHARMACY), 6);
-    b.store.create(&q).await.unwrap();
+    b.store.create(&q, None).await.unwrap();
     let (now, code) = b.store.cancel(&q.id, "prescriber-1").await.unwrap();
     assert_eq!((code, now.state.status), (CancelCode::Cancelled, PrescriptionStatus::Cancelled));
     assert!(
@@ -176,7 +176,7 @@ async fn return_and_marked_cancellation(b: &Backend) {
 async fn dispense_amend_withdraw_and_claim(b: &Backend) {
     use LineItemStatus as L;
     let p = prescription(400, None, 7);
-    b.store.create(&p).await.unwrap();
+    b.store.create(&p, None).await.unwrap();
     b.store.release(&p.id, PHARMACY).await.unwrap();
 
     let (full, owing, none) = (
@@ -240,7 +240,7 @@ async fn the_tracker_by_patient(b: &Backend) {
         let mut p = prescription(500 + i as u32, None, 0);
         p.nhs_number = "9000000009".into();
         p.authored_on = format!("{day}T10:00:00+00:00");
-        b.store.create(&p).await.unwrap();
+        b.store.create(&p, None).await.unwrap();
     }
     let all = b.store.for_patient("9000000009", None, None, None).await.unwrap();
     let days: Vec<&str> = all.iter().map(|p| &p.authored_on[..10]).collect();

@@ -72,6 +72,10 @@ pub struct RoleProfile {
     pub job_role: JobRole,
     /// B-codes granted to this role profile explicitly.
     pub activities: Vec<String>,
+    /// The public key prescriptions signed in this role are verified with (EPS): a P-256 point,
+    /// SEC1 uncompressed, base64. Only prescribing roles have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 impl RoleProfile {
@@ -95,6 +99,7 @@ mod tests {
             ods: "Y12345".into(),
             job_role: JobRole::ClinicalPractitioner,
             activities: vec!["B0820".into(), "B0825".into()],
+            signing_key: None,
         };
         let item = r.item();
         assert_eq!((item.pk.as_str(), item.sk.as_str()), ("PERSON#555021930100", "ROLE#555021935107"));

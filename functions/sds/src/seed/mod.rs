@@ -5,6 +5,7 @@
 pub mod directory;
 pub mod organisations;
 pub mod reference;
+pub mod signing_keys;
 pub mod staff;
 pub mod systems;
 
@@ -20,8 +21,9 @@ const MARKER_PK: &str = "SEED#directory";
 const MARKER_SK: &str = "MARKER";
 /// The generator's version: a store seeded by an older generator is seeded again (every item is
 /// put unconditionally, so entries are replaced, never duplicated). 2: the reference privacy
-/// officer (R0001). 3: MESH workflow items indexed for workflow search (gsi2).
-pub const GENERATOR_VERSION: u32 = 3;
+/// officer (R0001). 3: MESH workflow items indexed for workflow search (gsi2). 4: prescribers'
+/// signing keys (EPS).
+pub const GENERATOR_VERSION: u32 = 4;
 
 /// What a seed wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -127,12 +127,15 @@ pub fn people() -> Vec<(Person, Vec<RoleProfile>)> {
         given: given.into(),
         family: family.into(),
     };
-    let role = |id: &str, user: &str, ods: &str, job_role: JobRole| RoleProfile {
-        id: id.into(),
-        user_id: user.into(),
-        ods: ods.into(),
-        job_role,
-        activities: super::staff::activities(job_role),
+    let role = |id: &str, user: &str, ods: &str, job_role: JobRole| {
+        super::signing_keys::with_signing_key(RoleProfile {
+            id: id.into(),
+            user_id: user.into(),
+            ods: ods.into(),
+            job_role,
+            activities: super::staff::activities(job_role),
+            signing_key: None,
+        })
     };
     vec![
         (

@@ -92,8 +92,14 @@ pub fn staff_of(org: &Organisation, ids: &mut StaffIds) -> Vec<(Person, RoleProf
             given: rng.pick(&GIVEN).to_string(),
             family: rng.pick(&FAMILY).to_string(),
         };
-        let role =
-            RoleProfile { id: role_id, user_id, ods: org.ods.clone(), job_role, activities: activities(job_role) };
+        let role = super::signing_keys::with_signing_key(RoleProfile {
+            id: role_id,
+            user_id,
+            ods: org.ods.clone(),
+            job_role,
+            activities: activities(job_role),
+            signing_key: None,
+        });
         out.push((person, role));
     }
     out

@@ -1,0 +1,6 @@
+//! Lambda: EPS `POST /Task/$release`. Wiring only; the handler lives in the library.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    spine_eps::lambda::run("eps-release", spine_eps::handlers::Release).await
+}

@@ -1,0 +1,6 @@
+//! Lambda: EPS `POST /Task`. Wiring only; the handler lives in the library.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    spine_eps::lambda::run("eps-update-task", spine_eps::handlers::UpdateTask).await
+}

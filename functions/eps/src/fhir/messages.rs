@@ -1,0 +1,326 @@
+//! The messages EPS takes, read from their FHIR JSON into what the lifecycle needs, refusing
+//! what is missing or malformed with EPS's codes: a prescription order (and its signed
+//! fragments), a cancellation, a dispense notification, a release request, a return or withdrawal
+//! Task, and a Claim.
+
+use serde_json::Value;
+use spine_shared::NhsNumber;
+
+use super::{
+    DISPENSE_TYPE, GROUP_IDENTIFIER, ITEM_NUMBER, MESSAGE_EVENT, NHS_NUMBER, ODS, ORGANISATION_RELATIONSHIPS,
+    PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE, WITHDRAW_REASON, code, extension,
+    identifier, identifier_value, of_type, parameter, resolve,
+};
+use crate::consistency;
+use crate::error::EpsError;
+use crate::model::LineItem;
+use crate::prescription_id::PrescriptionId;
+use crate::status::LineItemStatus;
+
+/// The message kinds `$process-message` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Order,
+    OrderUpdate,
+    DispenseNotification,
+}
+
+/// Checks a body is a Bundle and names its message kind (the MessageHeader's event).
+pub fn message_kind(bundle: &Value) -> Result<MessageKind, EpsError> {
+    if bundle["resourceType"] != "Bundle" {
+        return Err(EpsError::invalid("The request body must be a FHIR Bundle."));
+    }
+    let header = of_type(bundle, "MessageHeader")
+        .next()
+        .ok_or_else(|| EpsError::invalid("Required field MessageHeader is missing."))?;
+    let event = &header["eventCoding"];
+    match (event["system"].as_str(), event["code"].as_str()) {
+        (Some(MESSAGE_EVENT), Some("prescription-order")) => Ok(MessageKind::Order),
+        (Some(MESSAGE_EVENT), Some("prescription-order-update")) => Ok(MessageKind::OrderUpdate),
+        (Some(MESSAGE_EVENT), Some("dispense-notification")) => Ok(MessageKind::DispenseNotification),
+        (_, Some(other)) => Err(EpsError::invalid_value(format!(
+            "MessageHeader.eventCoding.code '{}' is not a message EPS processes.",
+            other.chars().take(64).collect::<String>()
+        ))),
+        _ => Err(EpsError::invalid("Required field MessageHeader.eventCoding is missing.")),
+    }
+}
+
+/// The prescription id of a Bundle's MedicationRequest (`groupIdentifier`); a bad check
+/// character or layout is `FAILURE_TO_PROCESS_MESSAGE`, as EPS answers an unprocessable id.
+fn prescription_id(group: &Value) -> Result<PrescriptionId, EpsError> {
+    let text = identifier_value(group, PRESCRIPTION_ORDER_NUMBER)
+        .ok_or_else(|| EpsError::invalid("Required field groupIdentifier is missing."))?;
+    PrescriptionId::parse(text).map_err(|e| EpsError::failure_to_process(e.diagnostics().to_owned()))
+}
+
+/// The patient a resource's `subject` names: a reference to a Patient in the Bundle or an
+/// identifier. An NHS number that fails its check digit is `FAILURE_TO_PROCESS_MESSAGE`.
+fn patient_of<'a>(bundle: &'a Value, resource: &'a Value) -> Result<(NhsNumber, Option<&'a Value>), EpsError> {
+    let subject = &resource["subject"];
+    let patient = resolve(bundle, resource, subject);
+    let text = match patient {
+        Some(p) => identifier(p, NHS_NUMBER),
+        None => identifier_value(&subject["identifier"], NHS_NUMBER),
+    }
+    .ok_or_else(|| EpsError::invalid("Required field subject (the patient's NHS number) is missing."))?;
+    let nhs = NhsNumber::parse(text)
+        .map_err(|_| EpsError::failure_to_process("Unable to process message: invalid NHS number."))?;
+    Ok((nhs, patient))
+}
+
+/// A prescription order, as `$prepare` and `prescription-order` read it.
+pub struct Order<'a> {
+    pub id: PrescriptionId,
+    pub nhs: NhsNumber,
+    /// The prescriber's role profile (the requester PractitionerRole's SDS role profile id).
+    pub role_profile: String,
+    pub authored_on: String,
+    /// The line items' ids (`prescription-order-item-number`).
+    pub items: Vec<String>,
+    /// What the prescriber signs: the MedicationRequests, the Patient and the PractitionerRole.
+    pub fragments: Value,
+    /// Provenance.signature[0].data, when present.
+    pub signature: Option<&'a str>,
+}
+
+pub fn order(bundle: &Value) -> Result<Order<'_>, EpsError> {
+    let requests = consistency::medication_requests(bundle);
+    consistency::check(&requests)?;
+    let first = requests[0];
+    let id = prescription_id(&first["groupIdentifier"])?;
+    let (nhs, patient) = patient_of(bundle, first)?;
+    let role = resolve(bundle, first, &first["requester"])
+        .ok_or_else(|| EpsError::invalid("Required field requester (a PractitionerRole in the Bundle) is missing."))?;
+    let role_profile = identifier(role, ROLE_PROFILE)
+        .ok_or_else(|| {
+            EpsError::invalid("Required field practitionerRole.identifier (SDS role profile id) is missing.")
+        })?
+        .to_owned();
+    let authored_on = first["authoredOn"]
+        .as_str()
+        .filter(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).is_ok())
+        .ok_or_else(|| {
+            EpsError::invalid("Required field authoredOn (an RFC 3339 date and time) is missing or invalid.")
+        })?
+        .to_owned();
+    let mut items = Vec::with_capacity(requests.len());
+    for r in &requests {
+        let item = identifier(r, ITEM_NUMBER)
+            .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.identifier is missing."))?;
+        items.push(item.to_owned());
+    }
+    let signature = of_type(bundle, "Provenance")
+        .flat_map(|p| p["signature"].as_array().into_iter().flatten())
+        .find_map(|s| s["data"].as_str())
+        .filter(|d| !d.is_empty());
+    let fragments = serde_json::json!({
+        "medicationRequests": requests,
+        "patient": patient,
+        "practitionerRole": role,
+    });
+    Ok(Order { id, nhs, role_profile, authored_on, items, fragments, signature })
+}
+
+/// A cancellation (`prescription-order-update`).
+pub struct Cancel {
+    pub id: PrescriptionId,
+    pub nhs: NhsNumber,
+    pub item: String,
+    pub reason: String,
+}
+
+pub fn cancel(bundle: &Value) -> Result<Cancel, EpsError> {
+    let requests = consistency::medication_requests(bundle);
+    let [request] = requests.as_slice() else {
+        return Err(EpsError::invalid("A cancellation must contain exactly one MedicationRequest."));
+    };
+    if request["status"] != "cancelled" {
+        return Err(EpsError::invalid_value("MedicationRequest.status must be 'cancelled' to cancel."));
+    }
+    let reason = request["statusReason"]["coding"][0]["code"]
+        .as_str()
+        .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.statusReason is missing."))?
+        .to_owned();
+    let id = prescription_id(&request["groupIdentifier"])?;
+    let (nhs, _) = patient_of(bundle, request)?;
+    let item = identifier(request, ITEM_NUMBER)
+        .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.identifier is missing."))?
+        .to_owned();
+    Ok(Cancel { id, nhs, item, reason })
+}
+
+/// The `replacementOf` extension's identifier value, if the resource has one.
+fn replacement_of(resource: &Value) -> Option<String> {
+    let ext = extension(resource, REPLACEMENT_OF);
+    identifier_value(&ext["valueIdentifier"], RFC4122).map(str::to_owned)
+}
+
+/// A dispense notification.
+pub struct Dispense {
+    /// The notification's id (Bundle.identifier).
+    pub notification: String,
+    pub id: PrescriptionId,
+    pub nhs: NhsNumber,
+    pub items: Vec<LineItem>,
+    /// The notification it amends (MessageHeader's `replacementOf`).
+    pub replacement_of: Option<String>,
+}
+
+pub fn dispense(bundle: &Value) -> Result<Dispense, EpsError> {
+    let notification = identifier_value(&bundle["identifier"], RFC4122)
+        .ok_or_else(|| EpsError::invalid("Required field Bundle.identifier is missing."))?
+        .to_owned();
+    let header = of_type(bundle, "MessageHeader").next().unwrap_or(&Value::Null);
+    let replacement_of = replacement_of(header);
+    let authority = of_type(bundle, "Organization").find_map(|o| {
+        let ext = extension(o, ORGANISATION_RELATIONSHIPS);
+        ext["extension"].as_array()?.iter().find(|e| e["url"] == "reimbursementAuthority").cloned()
+    });
+    match authority {
+        None => {
+            return Err(EpsError::invalid(
+                "The dispense notification is missing the reimbursement authority and it should be provided.",
+            ));
+        }
+        Some(a) if identifier_value(&a["valueIdentifier"], ODS).is_none() => {
+            return Err(EpsError::invalid(
+                "The dispense notification is missing the ODS code for the reimbursement authority and it should be provided.",
+            ));
+        }
+        Some(_) => {}
+    }
+    let dispenses: Vec<&Value> = of_type(bundle, "MedicationDispense").collect();
+    if dispenses.is_empty() {
+        return Err(EpsError::invalid("The Bundle must contain at least one MedicationDispense."));
+    }
+    let mut ids = Vec::new();
+    let mut patients = Vec::new();
+    let mut items = Vec::with_capacity(dispenses.len());
+    for d in dispenses {
+        let request = d["authorizingPrescription"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|r| resolve(bundle, d, r))
+            .ok_or_else(|| {
+                EpsError::invalid("Required field MedicationDispense.authorizingPrescription (a contained MedicationRequest) is missing.")
+            })?;
+        ids.push(prescription_id(&request["groupIdentifier"])?);
+        patients.push(patient_of(bundle, d)?.0);
+        let item = identifier(request, ITEM_NUMBER)
+            .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.identifier is missing."))?;
+        let status = code(&d["type"], DISPENSE_TYPE)
+            .ok_or_else(|| EpsError::invalid("Required field MedicationDispense.type is missing."))?;
+        let status = LineItemStatus::from_code(status).filter(|s| s.is_dispense_outcome()).ok_or_else(|| {
+            EpsError::invalid_value(format!(
+                "MedicationDispense.type '{}' is not a dispensing outcome.",
+                status.chars().take(8).collect::<String>()
+            ))
+        })?;
+        items.push(LineItem { id: item.to_owned(), status });
+    }
+    let id = ids.swap_remove(0);
+    if ids.iter().any(|other| other != &id) {
+        return Err(EpsError::invalid("Every MedicationDispense must be for the same prescription."));
+    }
+    let nhs = patients.swap_remove(0);
+    if patients.iter().any(|other| other != &nhs) {
+        return Err(EpsError::invalid("Every MedicationDispense must be for the same patient."));
+    }
+    Ok(Dispense { notification, id, nhs, items, replacement_of })
+}
+
+/// A release request (`Task/$release` Parameters).
+pub struct Release {
+    pub owner: String,
+    /// A patient release names one prescription.
+    pub prescription: Option<PrescriptionId>,
+}
+
+pub fn release(parameters: &Value) -> Result<Release, EpsError> {
+    if parameters["resourceType"] != "Parameters" {
+        return Err(EpsError::invalid("The request body must be a FHIR Parameters resource."));
+    }
+    let owner = parameter(parameters, "owner")
+        .and_then(|p| identifier_value(&p["valueIdentifier"], ODS))
+        .ok_or_else(|| EpsError::invalid("Required parameter owner is missing."))?
+        .to_owned();
+    let prescription = match parameter(parameters, "group-identifier") {
+        None => None,
+        Some(p) => {
+            let text = identifier_value(&p["valueIdentifier"], PRESCRIPTION_ORDER_NUMBER)
+                .ok_or_else(|| EpsError::invalid("Parameter group-identifier needs a valueIdentifier."))?;
+            Some(PrescriptionId::parse(text)?)
+        }
+    };
+    Ok(Release { owner, prescription })
+}
+
+/// A Task a dispenser sends: a return to the Spine, or the withdrawal of a dispense notification.
+pub enum TaskUpdate {
+    Return { id: PrescriptionId, reason: String },
+    Withdraw { id: PrescriptionId, notification: String, reason: String },
+}
+
+pub fn task_update(task: &Value) -> Result<(TaskUpdate, NhsNumber), EpsError> {
+    if task["resourceType"] != "Task" {
+        return Err(EpsError::invalid("The request body must be a FHIR Task."));
+    }
+    let id = prescription_id(&task["groupIdentifier"])?;
+    let nhs = identifier_value(&task["for"]["identifier"], NHS_NUMBER)
+        .ok_or_else(|| EpsError::invalid("Required field Task.for (the patient's NHS number) is missing."))?;
+    let nhs = NhsNumber::parse(nhs).map_err(|_| EpsError::invalid_value("Task.for is not a valid NHS number."))?;
+    let update = match task["status"].as_str() {
+        Some("rejected") => {
+            let reason = code(&task["statusReason"], RETURN_REASON)
+                .ok_or_else(|| EpsError::invalid("Required field Task.statusReason (a return reason) is missing."))?;
+            TaskUpdate::Return { id, reason: reason.to_owned() }
+        }
+        Some("in-progress") if code(&task["code"], "http://hl7.org/fhir/CodeSystem/task-code") == Some("abort") => {
+            let reason = code(&task["statusReason"], WITHDRAW_REASON).ok_or_else(|| {
+                EpsError::invalid("Required field Task.statusReason (a withdrawal reason) is missing.")
+            })?;
+            let notification = identifier_value(&task["focus"]["identifier"], RFC4122).ok_or_else(|| {
+                EpsError::invalid("Required field Task.focus.identifier (the dispense notification) is missing.")
+            })?;
+            TaskUpdate::Withdraw { id, notification: notification.to_owned(), reason: reason.to_owned() }
+        }
+        _ => {
+            return Err(EpsError::invalid_value(
+                "Task.status must be 'rejected' (a return) or 'in-progress' with code 'abort' (a withdrawal).",
+            ));
+        }
+    };
+    Ok((update, nhs))
+}
+
+/// A claim (or its amendment).
+pub struct ClaimMessage {
+    pub claim: String,
+    pub id: PrescriptionId,
+    pub nhs: NhsNumber,
+    pub replacement_of: Option<String>,
+}
+
+pub fn claim(claim: &Value) -> Result<ClaimMessage, EpsError> {
+    if claim["resourceType"] != "Claim" {
+        return Err(EpsError::structure("The request body must be a FHIR Claim."));
+    }
+    let claim_id = identifier(claim, RFC4122)
+        .ok_or_else(|| EpsError::invalid("Required field Claim.identifier is missing."))?
+        .to_owned();
+    let group = extension(&claim["prescription"], GROUP_IDENTIFIER);
+    let short = group["extension"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["url"] == "shortForm"))
+        .map(|e| &e["valueIdentifier"])
+        .ok_or_else(|| EpsError::invalid("Required field Claim.prescription (the group identifier) is missing."))?;
+    let id = prescription_id(short)?;
+    let nhs = identifier_value(&claim["patient"]["identifier"], NHS_NUMBER)
+        .ok_or_else(|| EpsError::invalid("Required field Claim.patient is missing."))?;
+    let nhs = NhsNumber::parse(nhs).map_err(|_| EpsError::invalid_value("Claim.patient is not a valid NHS number."))?;
+    if claim["item"].as_array().is_none_or(|i| i.is_empty()) {
+        return Err(EpsError::invalid("The claim is missing the required endorsement code."));
+    }
+    Ok(ClaimMessage { claim: claim_id, id, nhs, replacement_of: replacement_of(claim) })
+}

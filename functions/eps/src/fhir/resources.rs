@@ -1,0 +1,132 @@
+//! The resources EPS answers with: `$prepare`'s Parameters, the release Parameters of passed
+//! (and failed) prescriptions, the cancellation response Bundle carrying the R-code, and the
+//! tracker's Tasks.
+
+use serde_json::{Value, json};
+
+use super::{
+    BUSINESS_STATUS, ITEM_NUMBER, LINE_ITEM_STATUS, MESSAGE_EVENT, NHS_NUMBER, ODS, PRESCRIPTION_ORDER_NUMBER,
+    STATUS_HISTORY, STATUS_HISTORY_CODES, ident,
+};
+use crate::lifecycle::CancelCode;
+use crate::model::Prescription;
+use crate::status::PrescriptionStatus;
+
+/// `$prepare`'s answer.
+pub fn prepare_parameters(digest: &str, timestamp: &str, algorithm: &str) -> Value {
+    json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "digest", "valueString": digest },
+            { "name": "timestamp", "valueString": timestamp },
+            { "name": "algorithm", "valueString": algorithm },
+        ],
+    })
+}
+
+fn searchset(resources: Vec<Value>) -> Value {
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": resources.len(),
+        "entry": resources.into_iter().map(|r| json!({ "resource": r })).collect::<Vec<_>>(),
+    })
+}
+
+/// A release's answer: the released prescriptions' signed Bundles.
+pub fn release_parameters(passed: Vec<Value>) -> Value {
+    json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "passedPrescriptions", "resource": searchset(passed) },
+            { "name": "failedPrescriptions", "resource": searchset(Vec::new()) },
+        ],
+    })
+}
+
+/// The answer to a cancellation: a message Bundle whose MedicationRequest carries the R-code in
+/// its status history, with its status after the request.
+pub fn cancel_response(id: &str, item: Option<&str>, code: &str, display: &str, p: Option<&Prescription>) -> Value {
+    let ok = code == CancelCode::Cancelled.code();
+    let status = match p.map(|p| p.state.status) {
+        Some(PrescriptionStatus::Cancelled | PrescriptionStatus::CancelledFutureInstance) => "cancelled",
+        Some(_) => "active",
+        None => "unknown",
+    };
+    let mut request = json!({
+        "resourceType": "MedicationRequest",
+        "status": status,
+        "intent": "order",
+        "groupIdentifier": ident(PRESCRIPTION_ORDER_NUMBER, id),
+        "extension": [{
+            "url": STATUS_HISTORY,
+            "extension": [{
+                "url": "status",
+                "valueCoding": { "system": STATUS_HISTORY_CODES, "code": code, "display": display },
+            }],
+        }],
+    });
+    if let Some(item) = item {
+        request["identifier"] = json!([ident(ITEM_NUMBER, item)]);
+    }
+    if let Some(p) = p {
+        request["subject"] = json!({ "identifier": ident(NHS_NUMBER, &p.nhs_number) });
+        if let Some(holder) = &p.state.dispenser {
+            request["dispenseRequest"] = json!({ "performer": { "identifier": ident(ODS, holder) } });
+        }
+    }
+    json!({
+        "resourceType": "Bundle",
+        "type": "message",
+        "entry": [
+            { "resource": {
+                "resourceType": "MessageHeader",
+                "eventCoding": { "system": MESSAGE_EVENT, "code": "prescription-order-response" },
+                "response": { "code": if ok { "ok" } else { "fatal-error" } },
+            }},
+            { "resource": request },
+        ],
+    })
+}
+
+/// The tracker's Task for a prescription: its business status, patient, holder and line items.
+pub fn task(p: &Prescription) -> Value {
+    let status = p.state.status;
+    let task_status = match status {
+        PrescriptionStatus::ToBeDispensed => "requested",
+        PrescriptionStatus::WithDispenser => "accepted",
+        PrescriptionStatus::WithDispenserActive => "in-progress",
+        PrescriptionStatus::Cancelled | PrescriptionStatus::CancelledFutureInstance => "cancelled",
+        PrescriptionStatus::Expired | PrescriptionStatus::NotDispensed => "failed",
+        PrescriptionStatus::Dispensed | PrescriptionStatus::Claimed | PrescriptionStatus::NoClaimed => "completed",
+        _ => "on-hold",
+    };
+    let mut task = json!({
+        "resourceType": "Task",
+        "id": p.id,
+        "identifier": [ident(PRESCRIPTION_ORDER_NUMBER, &p.id)],
+        "status": task_status,
+        "businessStatus": { "coding": [{ "system": BUSINESS_STATUS, "code": status.code(), "display": status.display() }] },
+        "intent": "order",
+        "focus": { "identifier": ident(PRESCRIPTION_ORDER_NUMBER, &p.id) },
+        "for": { "identifier": ident(NHS_NUMBER, &p.nhs_number) },
+        "authoredOn": p.authored_on,
+        "requester": { "identifier": ident(ODS, &p.prescriber_ods) },
+        "input": p.items.iter().map(|i| json!({
+            "type": { "coding": [{ "system": LINE_ITEM_STATUS, "code": i.status.code(), "display": i.status.display() }] },
+            "valueReference": { "identifier": ident(ITEM_NUMBER, &i.id) },
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(holder) = &p.state.dispenser {
+        task["owner"] = json!({ "identifier": ident(ODS, holder) });
+    }
+    if let Some(prescriber) = &p.state.pending_cancellation {
+        task["note"] = json!([{ "text": format!("Marked for cancellation by {prescriber}") }]);
+    }
+    task
+}
+
+/// The tracker's answer.
+pub fn tasks(prescriptions: &[Prescription]) -> Value {
+    searchset(prescriptions.iter().map(task).collect())
+}
