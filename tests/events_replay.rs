@@ -71,6 +71,19 @@ async fn replay(make_store: impl AsyncFn() -> (Arc<dyn RecordStore>, Arc<dyn Que
                 check_mesh_body(&name, expected, &response);
             } else if expected >= 400 && route.function == "cis-token" {
                 assert!(body["error"].is_string(), "{name}: an OAuth error");
+            } else if route.function == "eps-process-message" && name.contains("cancel") {
+                // EPS answers a cancellation, taken or not, with a message Bundle carrying its R-code.
+                assert_eq!(body["type"], "message", "{name}");
+                let code = &body["entry"][1]["resource"]["extension"][0]["extension"][0]["valueCoding"]["code"];
+                assert!(code.as_str().is_some_and(|c| c.starts_with("R-") && name.contains(&c[2..])), "{name}: {code}");
+            } else if expected >= 400 && route.service == "eps" {
+                // As EPS: a generic validation error names its FHIR issue type only; the others
+                // carry EPS's code as well.
+                assert_eq!(body["resourceType"], "OperationOutcome", "{name}");
+                assert!(body["issue"][0]["code"].is_string(), "{name}");
+                let generic =
+                    ["value", "invalid", "structure"].contains(&body["issue"][0]["code"].as_str().unwrap_or(""));
+                assert!(generic || body["issue"][0]["details"]["coding"][0]["code"].is_string(), "{name}");
             } else if expected >= 400 {
                 assert_eq!(body["resourceType"], "OperationOutcome", "{name}");
                 assert!(body["issue"][0]["details"]["coding"][0]["code"].is_string(), "{name}");
@@ -133,9 +146,17 @@ fn every_function_has_events_and_every_event_directory_a_function() {
         let entry = entry.unwrap();
         if entry.path().is_dir() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            // The authorizer, the audit writer and MESH's expiry take other events (a REQUEST
-            // authorizer event, an SQS batch, a scheduled event); their own tests replay them.
-            let other = ["cis-authorizer", "audit-writer", "mesh-expire-messages"].contains(&name.as_str());
+            // The authorizer, the audit writer, MESH's expiry and EPS's relay and consumer take other
+            // events (a REQUEST authorizer event, SQS batches, a scheduled event, a DynamoDB stream
+            // batch); their own tests replay them.
+            let other = [
+                "cis-authorizer",
+                "audit-writer",
+                "mesh-expire-messages",
+                "eps-relay-status-events",
+                "eps-notify-patients",
+            ]
+            .contains(&name.as_str());
             assert!(other || functions.contains(&name), "events/{name} names no function of the route table");
         }
     }
