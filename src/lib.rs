@@ -1,6 +1,7 @@
 //! The local Spine as a library: the gateway that serves the route table and the handler
 //! registry, so the binary and the end-to-end tests start the very same server.
 
+pub mod eps_cli;
 pub mod gateway;
 pub mod local_audit;
 pub mod local_eps;

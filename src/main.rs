@@ -81,6 +81,27 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         origin: String,
     },
+    /// Print an EPS message to send with curl: orders signed with the reference prescriber's
+    /// synthetic key; the line item ids of a prescription this prints are derived from its id.
+    Eps {
+        #[arg(value_enum)]
+        kind: spine::eps_cli::Kind,
+        /// The prescription id (a new one for orders when absent).
+        #[arg(long)]
+        id: Option<String>,
+        /// The patient's NHS number.
+        #[arg(long, default_value = "9000000009")]
+        patient: String,
+        /// The pharmacy's ODS code.
+        #[arg(long, default_value = "FA666")]
+        pharmacy: String,
+        /// The dispense notification a dispense amends or a withdrawal withdraws.
+        #[arg(long)]
+        notification: Option<String>,
+        /// The claim a claim amends.
+        #[arg(long)]
+        replaces: Option<String>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -96,6 +117,25 @@ fn main() -> std::process::ExitCode {
             }
             Err(e) => {
                 eprintln!("{e}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
+    if let Some(Command::Eps { kind, id, patient, pharmacy, notification, replaces }) = &cli.command {
+        return match spine::eps_cli::message(
+            *kind,
+            id.as_deref(),
+            patient,
+            pharmacy,
+            notification.as_deref(),
+            replaces.as_deref(),
+        ) {
+            Ok(message) => {
+                println!("{message}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("spine eps: {e}");
                 std::process::ExitCode::from(2)
             }
         };
@@ -184,7 +224,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     local_mesh::spawn_lifecycle(mesh.clone(), store.blobs(), args.data_dir.join("blobs"));
     let queues: Arc<dyn spine_shared::ports::Queue> = Arc::new(store.queues());
     local_eps::prepare(records.clone(), queues.as_ref()).await?;
-    local_eps::spawn(records.clone(), queues);
+    // SPINE_EPS_EVENTS=off leaves status events in the outbox (relayed when the Spine next starts
+    // with it on), as SPINE_AUDIT_WRITER=off leaves audit events in their journal.
+    if std::env::var("SPINE_EPS_EVENTS").map_or(true, |v| v != "off") {
+        local_eps::spawn(records.clone(), queues);
+    }
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));

@@ -63,7 +63,8 @@ impl Eps {
 
     /// The prescription's business status, as the tracker tells it.
     async fn status(&self, id: &str) -> String {
-        let r = self.track(&format!("focus:identifier={id}")).await;
+        // A check character may be '+', which a query string must escape.
+        let r = self.track(&format!("focus:identifier={}", id.replace('+', "%2B"))).await;
         assert_eq!(r.status, 200, "{:#}", r.body);
         r.body["entry"][0]["resource"]["businessStatus"]["coding"][0]["code"].as_str().unwrap_or("none").to_owned()
     }
@@ -399,7 +400,7 @@ async fn bad_signatures_are_refused_and_nothing_is_stored() {
     client::with_signature(&mut garbage, "bm90IGEgc2lnbmF0dXJl");
     assert_eps(&eps.post(&prescriber, "/$process-message", &garbage).await, 400, "FAILURE_TO_PROCESS_MESSAGE");
 
-    let none = eps.track(&format!("focus:identifier={id}")).await;
+    let none = eps.track(&format!("focus:identifier={}", id.replace('+', "%2B"))).await;
     assert_eq!(none.body["total"], 0, "nothing stored: {:#}", none.body);
 }
 
@@ -569,6 +570,13 @@ async fn the_tracker_needs_an_identifier_and_checks_its_parameters() {
     assert_eq!(tasks(&all).len(), 4);
     let none = eps.track(&format!("patient:identifier={PATIENT}&authored-on=lt2026-11-01")).await;
     assert_eq!(none.body["total"], 0);
+    // An id whose check character is '+' (escaped in the query string, as any '+').
+    let plus = (0..)
+        .map(|n| PrescriptionId::generate([0xAB, 0xCD, 0xEF], PRESCRIBER_ODS, n).unwrap().to_string())
+        .find(|id| id.ends_with('+'))
+        .unwrap();
+    assert_accepted(&prescribe(&eps, &plus, PATIENT).await);
+    assert_eq!(eps.status(&plus).await, "0001");
     // Refused for a clerk (no View Patient Medication); audited with the patient.
     let clerk = eps
         .send(

@@ -288,17 +288,19 @@ pub fn events() -> Vec<(&'static str, &'static str, Value)> {
 
 /// The relay's and the consumer's events (not routes).
 pub fn other_events() -> Vec<(&'static str, &'static str, Value)> {
-    let key = |sk: &str| json!({ "pk": { "S": format!("EPSOUTBOX#{}", rx::WAITING) }, "sk": { "S": sk } });
-    let record = |n: u32, sk: &str| {
+    let key = |version: u64| {
+        let (pk, sk) = spine_eps::outbox::key(rx::WAITING, version);
+        json!({ "pk": { "S": pk }, "sk": { "S": sk } })
+    };
+    let record = |n: u32, version: u64| {
         json!({
             "eventID": format!("c81e728d9d4c2f636f067f89cc14862{n}"), "eventName": "INSERT", "eventVersion": "1.1",
             "eventSource": "aws:dynamodb", "awsRegion": "eu-west-2",
-            "dynamodb": { "ApproximateCreationDateTime": 1763805600, "Keys": key(sk), "SequenceNumber": format!("11100000000012345678{n}"), "SizeBytes": 180, "StreamViewType": "NEW_IMAGE" },
+            "dynamodb": { "ApproximateCreationDateTime": 1763805600, "Keys": key(version), "SequenceNumber": format!("11100000000012345678{n}"), "SizeBytes": 180, "StreamViewType": "NEW_IMAGE" },
             "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/spine/stream/2026-11-22T00:00:00.000",
         })
     };
-    let event =
-        json!({ "Records": [record(1, &format!("{}:1", rx::WAITING)), record(2, &format!("{}:2", rx::WAITING))] });
+    let event = json!({ "Records": [record(1, 1), record(2, 2)] });
     let status = json!({
         "event_id": format!("{}:2", rx::WAITING), "prescription_id": rx::WAITING, "nhs_number": PATIENT,
         "status": "0002", "previous_status": "0001", "dispenser": PHARMACY,

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use spine_shared::ports::record::MAX_TRANSACTION_OPS;
 use spine_shared::ports::{
     BatchOutcome, Condition, Item, ReceivedMessage, RecordStore, StoreError, WriteOp, now_epoch_seconds,
 };
@@ -45,27 +46,44 @@ impl Notifier {
         Notifier { records }
     }
 
-    /// Applies a batch; the ids of the messages that failed are retried.
+    /// Applies a batch; the ids of the messages that failed are retried. The batch's new events
+    /// are written in one transaction; should it fail (a twin delivery applied one meanwhile, or
+    /// the store failed), each is applied on its own.
     pub async fn consume(&self, messages: Vec<ReceivedMessage>) -> BatchOutcome {
         let mut failed_message_ids = Vec::new();
+        let mut events = Vec::with_capacity(messages.len());
         for m in messages {
             match serde_json::from_str::<StatusEvent>(&m.body) {
-                Ok(event) => {
-                    if let Err(e) = self.apply(&event).await {
-                        tracing::warn!(error = %e, "a status event was not applied; it will be retried");
-                        failed_message_ids.push(m.message_id);
-                    }
-                }
+                Ok(event) => events.push((m.message_id, event)),
                 Err(_) => {
                     tracing::warn!(message_id = %m.message_id, "a status event is malformed");
                     failed_message_ids.push(m.message_id);
                 }
             }
         }
+        // One event twice in a batch: the first stands for both.
+        let mut unique: Vec<&StatusEvent> = Vec::with_capacity(events.len());
+        for (_, e) in &events {
+            if !unique.iter().any(|u| u.event_id == e.event_id) {
+                unique.push(e);
+            }
+        }
+        let ops: Vec<WriteOp> = unique.iter().flat_map(|e| Self::writes(e)).collect();
+        let together =
+            !ops.is_empty() && ops.len() <= MAX_TRANSACTION_OPS && self.records.transact_write(ops).await.is_ok();
+        if !together {
+            for (id, event) in &events {
+                if let Err(e) = self.apply(event).await {
+                    tracing::warn!(error = %e, "a status event was not applied; it will be retried");
+                    failed_message_ids.push(id.clone());
+                }
+            }
+        }
         BatchOutcome { failed_message_ids }
     }
 
-    async fn apply(&self, event: &StatusEvent) -> Result<(), StoreError> {
+    /// An event's writes: its id, new (the condition), and the patient's notification, if any.
+    fn writes(event: &StatusEvent) -> Vec<WriteOp> {
         let seen = Item::new(format!("EPSEVENT#{}", event.event_id), "SEEN", Vec::new())
             .expiring_at(now_epoch_seconds() + SEEN_FOR_SECS);
         let mut ops = vec![WriteOp::Put { item: seen, condition: Condition::NotExists }];
@@ -83,6 +101,11 @@ impl Notifier {
             );
             ops.push(WriteOp::Put { item, condition: Condition::None });
         }
+        ops
+    }
+
+    async fn apply(&self, event: &StatusEvent) -> Result<(), StoreError> {
+        let ops = Self::writes(event);
         match self.records.transact_write(ops).await {
             // Seen before: applied then.
             Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),

@@ -7,14 +7,14 @@
 //! and key on its `event_id` (`<prescription id>:<version>`, unique per change).
 
 use serde::{Deserialize, Serialize};
-use spine_shared::ports::{Condition, IndexKey, Item, WriteOp};
+use spine_shared::ports::{Condition, Item, WriteOp};
 
 use crate::model::Prescription;
 
 /// The queue status events are published on.
 pub const STATUS_EVENTS_QUEUE: &str = "eps-status-events";
-/// Outbox items are spread over this many gsi1 partitions (the local relay reads them all; in
-/// AWS no single index partition takes every change).
+/// Outbox items are spread over this many partitions (the local relay reads them all; in AWS no
+/// single partition takes every change).
 pub const OUTBOX_SHARDS: u32 = 16;
 const OUTBOX_PREFIX: &str = "EPSOUTBOX#";
 
@@ -58,7 +58,7 @@ fn shard(prescription_id: &str) -> u32 {
     prescription_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OUTBOX_SHARDS
 }
 
-/// The gsi1 partition of outbox shard `n`.
+/// The partition of outbox shard `n`.
 pub fn shard_pk(n: u32) -> String {
     format!("{OUTBOX_PREFIX}{n}")
 }
@@ -68,11 +68,16 @@ pub fn is_outbox_key(pk: &str) -> bool {
     pk.starts_with(OUTBOX_PREFIX)
 }
 
-/// The write that puts `event` in the outbox, with the change it describes.
-pub fn put(event: &StatusEvent, now_ms: i128) -> WriteOp {
-    let pk = format!("{OUTBOX_PREFIX}{}", event.prescription_id);
+/// An outbox item's key: the shard's partition (so the local relay reads a shard with one query,
+/// and no index entry is written), and the prescription id with the version zero-padded (so a
+/// prescription's events are relayed in order).
+pub fn key(prescription_id: &str, version: u64) -> (String, String) {
+    (shard_pk(shard(prescription_id)), format!("{prescription_id}:{version:06}"))
+}
+
+/// The write that puts `event`, the change to `version`, in the outbox, with the change.
+pub fn put(event: &StatusEvent, version: u64) -> WriteOp {
+    let (pk, sk) = key(&event.prescription_id, version);
     let data = serde_json::to_vec(event).unwrap_or_default();
-    let item = Item::new(pk, event.event_id.clone(), data)
-        .with_gsi1(IndexKey::new(shard_pk(shard(&event.prescription_id)), format!("{now_ms:015}#{}", event.event_id)));
-    WriteOp::Put { item, condition: Condition::NotExists }
+    WriteOp::Put { item: Item::new(pk, sk, data), condition: Condition::NotExists }
 }

@@ -12,8 +12,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -112,12 +112,12 @@ pub fn verify(data: &str, fragments: &Value, public_key: &str) -> Result<(), Eps
     }
     let key = STANDARD
         .decode(public_key)
-        .ok()
-        .and_then(|k| VerifyingKey::from_sec1_bytes(&k).ok())
-        .ok_or_else(|| EpsError::internal("a role profile's registered signing key is not a P-256 point"))?;
-    let signature =
-        STANDARD.decode(&data.signature_value).ok().and_then(|s| Signature::from_slice(&s).ok()).ok_or_else(invalid)?;
-    key.verify(&info_bytes, &signature).map_err(|_| invalid())
+        .map_err(|_| EpsError::internal("a role profile's registered signing key is not base64"))?;
+    let signature = STANDARD.decode(&data.signature_value).map_err(|_| invalid())?;
+    // ring's P-256 (assembly; it also rejects a key that is not a point on the curve).
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &key)
+        .verify(&info_bytes, &signature)
+        .map_err(|_| invalid())
 }
 
 #[cfg(test)]

@@ -119,7 +119,6 @@ impl PrescriptionStore {
     ) -> Result<(), CommitError> {
         let now = time::OffsetDateTime::now_utc();
         let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let now_ms = now.unix_timestamp_nanos() / 1_000_000;
         let mut ops = Vec::with_capacity(changes.len() * 2 + extra.len() + 1);
         for (next, previous, version) in changes {
             let condition = if previous.is_some() { Condition::VersionIs(*version) } else { Condition::NotExists };
@@ -127,7 +126,7 @@ impl PrescriptionStore {
         }
         let prescriptions = changes.len();
         for (next, previous, version) in changes {
-            ops.push(outbox::put(&StatusEvent::of(next, *previous, version + 1, &at), now_ms));
+            ops.push(outbox::put(&StatusEvent::of(next, *previous, version + 1, &at), version + 1));
         }
         let extra_at = ops.len();
         ops.extend(extra);

@@ -285,24 +285,25 @@ impl<'t> Tables<'t> {
     fn insert(&mut self, item: &Item) -> StoreResult<()> {
         let (pk, sk) = (item.pk.as_str(), item.sk.as_str());
         let previous = self.items.insert((pk, sk), codec::encode(item).as_slice()).map_err(backend)?;
-        if let Some(old) = previous.map(|v| codec::decode(pk, sk, v.value())).transpose()? {
-            // The replaced item's index entries go, unless the new item keeps them.
-            if let Some(k) = old.gsi1.as_ref().filter(|k| item.gsi1.as_ref() != Some(*k)) {
+        let old = previous.map(|v| codec::decode(pk, sk, v.value())).transpose()?;
+        let (old_gsi1, old_gsi2) = old.map_or((None, None), |o| (o.gsi1, o.gsi2));
+        // An index entry the new item keeps is left alone (rewriting it would copy its page);
+        // the replaced item's other entries go.
+        if old_gsi1 != item.gsi1 {
+            if let Some(k) = &old_gsi1 {
                 self.gsi1.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
             }
-            if let Some(k) = old.gsi2.as_ref().filter(|k| item.gsi2.as_ref() != Some(*k)) {
-                self.gsi2.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
+            if let Some(k) = &item.gsi1 {
+                self.gsi1.insert((k.pk.as_str(), k.sk.as_str(), pk, sk), ()).map_err(backend)?;
             }
         }
-        if let Some(k) = &item.gsi1 {
-            self.gsi1
-                .insert((k.pk.as_str(), k.sk.as_str(), item.pk.as_str(), item.sk.as_str()), ())
-                .map_err(backend)?;
-        }
-        if let Some(k) = &item.gsi2 {
-            self.gsi2
-                .insert((k.pk.as_str(), k.sk.as_str(), item.pk.as_str(), item.sk.as_str()), ())
-                .map_err(backend)?;
+        if old_gsi2 != item.gsi2 {
+            if let Some(k) = &old_gsi2 {
+                self.gsi2.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
+            }
+            if let Some(k) = &item.gsi2 {
+                self.gsi2.insert((k.pk.as_str(), k.sk.as_str(), pk, sk), ()).map_err(backend)?;
+            }
         }
         Ok(())
     }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# EPS benchmark: complete prescription lifecycles per second (create → release → dispense → claim)
+# through the local Spine (release build, fresh data directory), driven by the lean Rust load
+# generator functions/eps/examples/eps_load.rs from a second process, with p50/p99 per operation.
+# Every request is authorised and audited as in production; every change writes its status event
+# to the outbox. Two runs, each on a fresh data directory:
+#   - full: the Spine as it runs by default, doing in-process what other Lambdas do in AWS — the
+#     audit writer, the outbox relay and the status queue's consumer — on the same two cores;
+#   - request path: SPINE_AUDIT_WRITER=off SPINE_EPS_EVENTS=off, so only the API's own work is
+#     measured (audit events wait in their journal, status events in the outbox), as bench/run.sh
+#     measures PDS and as each function runs in AWS.
+#   bench/eps.sh
+# Environment: SPINE_BENCH_CONCURRENCY (default "8 16 32"), SPINE_BENCH_DURATION (seconds,
+# default 20, after 5 s of warm-up), SPINE_BENCH_DIR (data, default bench/.data/eps).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CONCURRENCY=${SPINE_BENCH_CONCURRENCY:-"8 16 32"}
+DURATION=${SPINE_BENCH_DURATION:-20}
+DATA=${SPINE_BENCH_DIR:-bench/.data/eps}
+BIN=target/release/spine
+LOAD=target/release/examples/eps_load
+
+cargo build --release --bin spine
+cargo build --release -p spine-eps --example eps_load
+
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+run_mode() {
+  local mode=$1; shift
+  rm -rf "$DATA"
+  port=$(free_port)
+  log=$(mktemp)
+  env "$@" RUST_LOG=warn "$BIN" --port "$port" --data-dir "$DATA" --patients 1000 >"$log" 2>&1 &
+  PID=$!
+  until grep -q "listening on" "$log"; do
+    kill -0 "$PID" 2>/dev/null || { cat "$log"; exit 1; }
+    sleep 0.2
+  done
+  origin="http://127.0.0.1:$port"
+  prescriber=$("$BIN" token --data-dir "$DATA" --origin "$origin" --user 555021930100 --role 555021935107)
+  pharmacist=$("$BIN" token --data-dir "$DATA" --origin "$origin" --user 555021930103 --role 555021935131)
+  "$LOAD" --url "$origin" --prescriber-token "$prescriber" --pharmacist-token "$pharmacist" --concurrency 8 --duration 5 >/dev/null
+  echo "== $mode"
+  printf '%-5s %10s %7s %16s %16s %16s %16s %9s\n' conc 'lc/s' errors 'create p50/p99' 'release p50/p99' 'dispense p50/p99' 'claim p50/p99' 'srv CPU'
+  for c in $CONCURRENCY; do
+    before=$(cpu_seconds "$PID")
+    line=$("$LOAD" --url "$origin" --prescriber-token "$prescriber" --pharmacist-token "$pharmacist" --concurrency "$c" --duration "$DURATION")
+    after=$(cpu_seconds "$PID")
+    get() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$line"; }
+    cores=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.2f", (a - b) / d}')
+    printf '%-5s %10s %7s %16s %16s %16s %16s %9s\n' "$c" "$(get lifecycles_per_s)" "$(get errors)" \
+      "$(get create_p50_ms)/$(get create_p99_ms)" "$(get release_p50_ms)/$(get release_p99_ms)" \
+      "$(get dispense_p50_ms)/$(get dispense_p99_ms)" "$(get claim_p50_ms)/$(get claim_p99_ms)" "$cores"
+  done
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+  echo "server peak RSS: $((rss / 1024)) MiB; data dir: $(du -sh "$DATA" | cut -f1)"
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  rm -f "$log"
+}
+
+run_mode full
+run_mode "request path" SPINE_AUDIT_WRITER=off SPINE_EPS_EVENTS=off
+

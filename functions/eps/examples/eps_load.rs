@@ -1,0 +1,264 @@
+//! An EPS load generator: complete prescription lifecycles per second through a Spine's EPS API,
+//! with the latency of each operation.
+//!
+//! Each of `--concurrency` workers loops lifecycles over keep-alive HTTP/1.1, each request with its
+//! own `X-Request-ID`:
+//!
+//! 1. create — `POST /$process-message` `prescription-order`: a new prescription id (Mod 37-2
+//!    checked), two line items, signed by the reference prescriber's synthetic key (the client signs
+//!    the SignedInfo `$prepare` would return: computing it locally is what a prescribing system
+//!    caching `$prepare` does) → 200;
+//! 2. release — `POST /Task/$release` with `group-identifier` (patient release) as the reference
+//!    pharmacist → 200 and the prescription's signed Bundle;
+//! 3. dispense — `POST /$process-message` `dispense-notification`, both items fully dispensed → 200;
+//! 4. claim — `POST /Claim` → 200.
+//!
+//! The prescriber's and the pharmacist's bearer tokens come from the command line (`spine token`
+//! mints them). The result is one line on stdout:
+//! `RESULT lifecycles=… errors=… lifecycles_per_s=… create_p50_ms=… create_p99_ms=… release_… dispense_… claim_…`
+//!
+//! ```sh
+//! cargo run --release -p spine-eps --example eps_load -- --url http://127.0.0.1:8700 \
+//!     --prescriber-token "$P" --pharmacist-token "$D" --concurrency 32 --duration 20
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use p256::ecdsa::SigningKey;
+use spine_eps::reference::{PHARMACY, PRESCRIBER_ODS, PRESCRIBER_ROLE};
+use spine_eps::{PrescriptionId, client};
+use spine_sds::seed::signing_keys::synthetic_signing_key;
+
+const BASE: &str = "/electronic-prescriptions/FHIR/R4";
+const MAX_REPORTED_ERRORS: usize = 5;
+const OPERATIONS: [&str; 4] = ["create", "release", "dispense", "claim"];
+/// The reference patients lifecycles are spread over (PDS knows them; one has a nominated pharmacy).
+const PATIENTS: [&str; 2] = ["9000000009", "9000000017"];
+
+#[derive(Parser, Debug)]
+#[command(about = "EPS load generator: create + release + dispense + claim lifecycles")]
+struct Args {
+    #[arg(long, default_value = "http://127.0.0.1:8700")]
+    url: String,
+    /// A bearer token of the reference prescriber (role profile 555021935107 at Y12345).
+    #[arg(long)]
+    prescriber_token: String,
+    /// A bearer token of a pharmacist at FA666 (role profile 555021935131).
+    #[arg(long)]
+    pharmacist_token: String,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 20.0)]
+    duration: f64,
+    /// Client runtime threads (1 leaves the cores to the server).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// A run's distinct prefix of prescription ids (6 hex digits; random by default).
+    #[arg(long)]
+    run: Option<String>,
+}
+
+struct Setup {
+    client: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+    prescriber: String,
+    pharmacist: String,
+    key: SigningKey,
+    run: [u8; 3],
+}
+
+type Response = (StatusCode, Bytes);
+
+impl Setup {
+    async fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> Result<Response, String> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{BASE}{path}", self.base))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/fhir+json")
+            .header("x-request-id", uuid::Uuid::new_v4().to_string())
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| e.to_string())?;
+        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok((status, body))
+    }
+}
+
+fn expect_ok(step: &str, (status, body): &Response) -> Result<(), String> {
+    if *status == StatusCode::OK {
+        Ok(())
+    } else {
+        let text = String::from_utf8_lossy(&body[..body.len().min(300)]).replace('\n', " ");
+        Err(format!("{step}: HTTP {status}: {text}"))
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    lifecycles: u64,
+    errors: u64,
+    latencies_us: [Vec<u32>; 4],
+    reported: Vec<String>,
+}
+
+async fn lifecycle(setup: &Setup, worker: usize, n: u64, tally: &mut Tally) -> Result<(), String> {
+    // 20 bits of sequence: worker (8 bits) and cycle (12 bits), under the run's random prefix.
+    let sequence = ((worker as u32 & 0xFF) << 12) | (n as u32 & 0xFFF);
+    let mut random = setup.run;
+    random[2] = random[2].wrapping_add((n >> 12) as u8);
+    let id = PrescriptionId::generate(random, PRESCRIBER_ODS, sequence).map_err(|e| e.to_string())?.to_string();
+    let patient = PATIENTS[(n % 2) as usize];
+    let items = [client::uuid(&id, "1"), client::uuid(&id, "2")];
+    let order = client::order(
+        &id,
+        patient,
+        PRESCRIBER_ROLE,
+        PRESCRIBER_ODS,
+        &[&items[0], &items[1]],
+        "2026-11-22T09:00:00+00:00",
+    );
+    let order = client::signed(order, &setup.key, "2026-11-22T09:00:00+00:00").map_err(|e| e.to_string())?;
+    let notification = client::uuid(&id, "dispense");
+    let dispense =
+        client::dispense(&notification, &id, patient, PHARMACY, &[(&items[0], "0001"), (&items[1], "0001")], None);
+    let claim = client::claim(&client::uuid(&id, "claim"), &id, patient, PHARMACY, None);
+    let steps: [(&str, &str, &serde_json::Value); 4] = [
+        ("/$process-message", &setup.prescriber, &order),
+        ("/Task/$release", &setup.pharmacist, &client::release(PHARMACY, Some(&id))),
+        ("/$process-message", &setup.pharmacist, &dispense),
+        ("/Claim", &setup.pharmacist, &claim),
+    ];
+    for (i, (path, token, body)) in steps.iter().enumerate() {
+        let started = Instant::now();
+        let response = setup.post(path, token, body).await.map_err(|e| format!("{}: {e}", OPERATIONS[i]))?;
+        expect_ok(OPERATIONS[i], &response)?;
+        tally.latencies_us[i].push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+    }
+    Ok(())
+}
+
+async fn worker(setup: Arc<Setup>, id: usize, deadline: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        match lifecycle(&setup, id, n, &mut tally).await {
+            Ok(()) => tally.lifecycles += 1,
+            Err(e) => {
+                tally.errors += 1;
+                if tally.reported.len() < MAX_REPORTED_ERRORS {
+                    tally.reported.push(format!("worker {id} lifecycle {n}: {e}"));
+                }
+            }
+        }
+        n += 1;
+    }
+    tally
+}
+
+fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted_us.len() as f64).ceil() as usize).clamp(1, sorted_us.len());
+    f64::from(sorted_us[rank - 1]) / 1000.0
+}
+
+async fn run(args: Args, setup: Setup) {
+    let setup = Arc::new(setup);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.duration);
+    let workers: Vec<_> = (0..args.concurrency).map(|id| tokio::spawn(worker(setup.clone(), id, deadline))).collect();
+    let mut total = Tally::default();
+    for w in workers {
+        match w.await {
+            Ok(t) => {
+                total.lifecycles += t.lifecycles;
+                total.errors += t.errors;
+                for (all, mine) in total.latencies_us.iter_mut().zip(t.latencies_us) {
+                    all.extend(mine);
+                }
+                total.reported.extend(t.reported);
+            }
+            Err(e) => {
+                total.errors += 1;
+                total.reported.push(format!("a worker stopped: {e}"));
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    for line in total.reported.iter().take(MAX_REPORTED_ERRORS) {
+        eprintln!("eps_load: error: {line}");
+    }
+    let mut line = format!(
+        "RESULT lifecycles={} errors={} lifecycles_per_s={:.1}",
+        total.lifecycles,
+        total.errors,
+        total.lifecycles as f64 / elapsed
+    );
+    for (name, latencies) in OPERATIONS.iter().zip(total.latencies_us.iter_mut()) {
+        latencies.sort_unstable();
+        line.push_str(&format!(
+            " {name}_p50_ms={:.2} {name}_p99_ms={:.2}",
+            percentile_ms(latencies, 0.50),
+            percentile_ms(latencies, 0.99)
+        ));
+    }
+    println!("{line}");
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let base = args.url.trim_end_matches('/').to_owned();
+    if !base.starts_with("http://") || args.concurrency == 0 || args.threads == 0 || args.concurrency > 256 {
+        eprintln!("eps_load: --url must be http://host:port; --concurrency 1..=256; --threads ≥ 1");
+        return ExitCode::from(2);
+    }
+    let run_prefix = match &args.run {
+        Some(hex) if hex.len() == 6 => match u32::from_str_radix(hex, 16) {
+            Ok(v) => [(v >> 16) as u8, (v >> 8) as u8, v as u8],
+            Err(_) => {
+                eprintln!("eps_load: --run is 6 hex digits");
+                return ExitCode::from(2);
+            }
+        },
+        Some(_) => {
+            eprintln!("eps_load: --run is 6 hex digits");
+            return ExitCode::from(2);
+        }
+        None => {
+            let b = *uuid::Uuid::new_v4().as_bytes();
+            [b[0], b[1], b[2]]
+        }
+    };
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let setup = Setup {
+        client: Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.concurrency).build(connector),
+        base,
+        prescriber: args.prescriber_token.clone(),
+        pharmacist: args.pharmacist_token.clone(),
+        key: synthetic_signing_key(PRESCRIBER_ROLE),
+        run: run_prefix,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("eps_load: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args, setup));
+    ExitCode::SUCCESS
+}
