@@ -1,11 +1,14 @@
-//! Electronic Prescription Service (issue 5), its domain core so far: the short-form prescription
-//! id and its ISO 7064 Mod 37-2 check character ([`prescription_id`]); the prescription and
-//! line-item statuses and the lifecycle every operation moves a prescription along
-//! ([`status`], [`lifecycle`]); the rules a prescription's MedicationRequests must keep
-//! ([`consistency`]); the nominated pharmacy, from the patient's PDS record ([`nomination`]);
-//! the EPS error codes they refuse with ([`error`]); and the store that keeps
-//! prescriptions and changes them only by lifecycle steps with conditional writes ([`model`],
-//! [`store`]). Handlers and the Lambda binaries build on these.
+//! Electronic Prescription Service. The domain core: the short-form prescription id and its ISO
+//! 7064 Mod 37-2 check character ([`prescription_id`]); the prescription and line-item statuses
+//! and the lifecycle every operation moves a prescription along ([`status`], [`lifecycle`]); the
+//! rules a prescription's MedicationRequests must keep ([`consistency`]); prescription signatures
+//! ([`signature`]); the nominated pharmacy, from the patient's PDS record ([`nomination`]); the EPS
+//! error codes ([`error`]); and the store that changes prescriptions only by lifecycle steps with
+//! conditional writes, each committed with its status event and the request's answer ([`model`],
+//! [`store`], [`outbox`]). Around it: the FHIR messages in and resources out ([`fhir`]), the HTTP
+//! handlers ([`handlers`]), the outbox relay and the status events' consumer ([`relay`],
+//! [`notify`]), the Lambda entry points, the reference prescriptions ([`reference`]) and the
+//! messages suppliers send ([`client`]).
 
 pub mod client;
 pub mod consistency;
