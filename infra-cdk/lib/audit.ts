@@ -11,8 +11,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keyStatement } from './key-statement';
 import { SpineFunction, TableAccess, TableAccessLevel } from './spine-function';
-import { queueWithDlq } from './queue-with-dlq';
+import { grantQueueSend, queueWithDlq } from './queue-with-dlq';
 import { spineTable } from './spine-table';
 
 export const AUDIT_WRITER_FUNCTION = 'audit-writer';
@@ -144,7 +145,7 @@ export class SpineAudit extends Construct {
         resources: [this.queue.queueArn],
       }),
     );
-    this.writer.addToPolicy(this.keyStatement('AuditKeyViaSQSForReceive', 'sqs', ['kms:Decrypt']));
+    this.writer.addToPolicy(keyStatement(this.key, 'AuditKeyViaSQSForReceive', 'sqs', ['kms:Decrypt']));
     this.writer.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ArchivePut',
@@ -152,7 +153,7 @@ export class SpineAudit extends Construct {
         resources: [this.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
       }),
     );
-    this.writer.addToPolicy(this.keyStatement('AuditKeyViaS3', 's3', ['kms:GenerateDataKey']));
+    this.writer.addToPolicy(keyStatement(this.key, 'AuditKeyViaS3', 's3', ['kms:GenerateDataKey']));
     Validations.of(this.writer.policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${ARCHIVE_PREFIX}*]`,
       reason:
@@ -188,24 +189,10 @@ export class SpineAudit extends Construct {
    * generated name; the Rust SQS adapter resolves it with GetQueueUrl). SendMessage covers SendMessageBatch.
    */
   public grantSend(fn: SpineFunction): void {
-    fn.function.addEnvironment('SPINE_AUDIT_QUEUE', this.queue.queueName);
-    fn.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'AuditQueueSend',
-        actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-        resources: [this.queue.queueArn],
-      }),
-    );
-    // SQS producers need GenerateDataKey and Decrypt (to reuse the cached data key) on the queue's key.
-    fn.addToPolicy(this.keyStatement('AuditKeyViaSQSForSend', 'sqs', ['kms:GenerateDataKey', 'kms:Decrypt']));
-  }
-
-  private keyStatement(sid: string, service: string, actions: string[]): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid,
-      actions,
-      resources: [this.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
+    grantQueueSend(fn, this.queue, this.key, {
+      envVar: 'SPINE_AUDIT_QUEUE',
+      sendSid: 'AuditQueueSend',
+      keySid: 'AuditKeyViaSQSForSend',
     });
   }
 }

@@ -17,7 +17,8 @@ import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queueWithDlq } from './queue-with-dlq';
+import { keyStatement } from './key-statement';
+import { grantQueueSend, queueWithDlq } from './queue-with-dlq';
 import { SpineFunction } from './spine-function';
 
 export const EPS_SERVICE = 'eps';
@@ -227,7 +228,7 @@ export class SpineEps extends Construct {
         resources: [this.statusEventsQueue.queueArn],
       }),
     );
-    this.notifier.addToPolicy(this.keyStatement('EpsKeyViaSQSForReceive', 'sqs', ['kms:Decrypt']));
+    this.notifier.addToPolicy(keyStatement(this.key, 'EpsKeyViaSQSForReceive', 'sqs', ['kms:Decrypt']));
     this.notifierEventSource = new eventSources.SqsEventSource(this.statusEventsQueue, {
       batchSize: EPS_NOTIFY_BATCH_SIZE,
       // The notifier reports only the events it failed; the rest of the batch is deleted.
@@ -252,15 +253,11 @@ export class SpineEps extends Construct {
    * same key statement covers the relay's failure queue (one key).
    */
   public grantPublish(fn: SpineFunction): void {
-    fn.function.addEnvironment(EPS_ENV.eventsQueue, this.statusEventsQueue.queueName);
-    fn.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'EpsStatusEventsSend',
-        actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-        resources: [this.statusEventsQueue.queueArn],
-      }),
-    );
-    fn.addToPolicy(this.keyStatement('EpsKeyViaSQSForSend', 'sqs', ['kms:GenerateDataKey', 'kms:Decrypt']));
+    grantQueueSend(fn, this.statusEventsQueue, this.key, {
+      envVar: EPS_ENV.eventsQueue,
+      sendSid: 'EpsStatusEventsSend',
+      keySid: 'EpsKeyViaSQSForSend',
+    });
   }
 
   /** An alarm when `metric` is above `threshold` (default 0) in one period (no data is fine), notifying the alarm topic. */
@@ -279,14 +276,5 @@ export class SpineEps extends Construct {
     });
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     return alarm;
-  }
-
-  private keyStatement(sid: string, service: string, actions: string[]): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid,
-      actions,
-      resources: [this.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
-    });
   }
 }

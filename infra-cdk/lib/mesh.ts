@@ -18,9 +18,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IDependable } from 'constructs';
+import { keyStatement } from './key-statement';
 import { buildMeshApi } from './mesh-api';
 import { MeshTls } from './mesh-domain';
-import { queueWithDlq } from './queue-with-dlq';
+import { grantQueueSend, queueWithDlq } from './queue-with-dlq';
 import { MESH_SERVICE, Route } from './routes';
 import { StageSettings } from './spine-api';
 import { SpineFunction } from './spine-function';
@@ -252,7 +253,7 @@ export class SpineMesh extends Construct {
         resources: [this.sharedKey.secretArn],
       }),
     );
-    fn.addToPolicy(this.keyStatement('MeshKeyViaSecretsManager', 'secretsmanager', ['kms:Decrypt']));
+    fn.addToPolicy(keyStatement(this.key, 'MeshKeyViaSecretsManager', 'secretsmanager', ['kms:Decrypt']));
   }
 
   /**
@@ -270,7 +271,12 @@ export class SpineMesh extends Construct {
       }),
     );
     fn.addToPolicy(
-      this.keyStatement(put ? 'MeshKeyViaS3ForPut' : 'MeshKeyViaS3ForGet', 's3', put ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']),
+      keyStatement(
+        this.key,
+        put ? 'MeshKeyViaS3ForPut' : 'MeshKeyViaS3ForGet',
+        's3',
+        put ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
+      ),
     );
     Validations.of(fn.policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.chunkBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${MESH_CHUNK_PREFIX}*]`,
@@ -286,15 +292,11 @@ export class SpineMesh extends Construct {
    * name; the SQS adapter resolves it with GetQueueUrl). SendMessage covers SendMessageBatch.
    */
   public grantPublish(fn: SpineFunction): void {
-    fn.function.addEnvironment(MESH_ENV.eventsQueue, this.eventsQueue.queueName);
-    fn.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'MeshEventsSend',
-        actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-        resources: [this.eventsQueue.queueArn],
-      }),
-    );
-    fn.addToPolicy(this.keyStatement('MeshKeyViaSQSForSend', 'sqs', ['kms:GenerateDataKey', 'kms:Decrypt']));
+    grantQueueSend(fn, this.eventsQueue, this.key, {
+      envVar: MESH_ENV.eventsQueue,
+      sendSid: 'MeshEventsSend',
+      keySid: 'MeshKeyViaSQSForSend',
+    });
   }
 
   /** An alarm when `metric` is above 0 in one period (no data is fine), notifying the alarm topic. */
@@ -309,14 +311,5 @@ export class SpineMesh extends Construct {
     });
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     return alarm;
-  }
-
-  private keyStatement(sid: string, service: string, actions: string[]): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid,
-      actions,
-      resources: [this.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
-    });
   }
 }

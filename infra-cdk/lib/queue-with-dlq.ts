@@ -2,13 +2,17 @@
 // retention, a dead-letter queue after N failed receives that keeps messages 14 days (a standard
 // queue keeps a message's original enqueue time when it moves, so the DLQ must outlast the source),
 // and an alarm on any message in the DLQ. Operators redrive from the DLQ once the consumer is fixed.
+// grantQueueSend lets a producer function send to such a queue.
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keyStatement } from './key-statement';
+import { SpineFunction } from './spine-function';
 
 export interface QueueWithDlqProps {
   /** Construct ids: `<prefix>Queue`, `<prefix>DeadLetterQueue`, `<prefix>DeadLetterAlarm`. */
@@ -62,4 +66,31 @@ export function queueWithDlq(scope: Construct, props: QueueWithDlqProps): QueueW
   });
   deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   return { queue, deadLetterQueue, deadLetterAlarm };
+}
+
+/** The names a producer's grant uses: the environment variable naming the queue, and the two statement ids. */
+export interface QueueSendNames {
+  /** e.g. SPINE_AUDIT_QUEUE. */
+  readonly envVar: string;
+  /** The SendMessage/GetQueueUrl statement's sid. */
+  readonly sendSid: string;
+  /** The key statement's sid. */
+  readonly keySid: string;
+}
+
+/**
+ * Lets a function send to `queue` (encrypted with `key`) and names the queue in its `envVar` (the queue's
+ * generated name; the Rust SQS adapter resolves it with GetQueueUrl). SendMessage covers SendMessageBatch.
+ */
+export function grantQueueSend(fn: SpineFunction, queue: sqs.IQueue, key: kms.IKey, names: QueueSendNames): void {
+  fn.function.addEnvironment(names.envVar, queue.queueName);
+  fn.addToPolicy(
+    new iam.PolicyStatement({
+      sid: names.sendSid,
+      actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      resources: [queue.queueArn],
+    }),
+  );
+  // SQS producers need GenerateDataKey and Decrypt (to reuse the cached data key) on the queue's key.
+  fn.addToPolicy(keyStatement(key, names.keySid, 'sqs', ['kms:GenerateDataKey', 'kms:Decrypt']));
 }

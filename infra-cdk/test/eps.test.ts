@@ -53,6 +53,15 @@ const failureQueue = () => resourceLike(template, 'AWS::SQS::Queue', 'EpsRelayFa
 const epsKeyId = () => resourceLike(template, 'AWS::KMS::Key', 'EpsKey').id;
 const alarmTopic = () => ({ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id });
 const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
+/** Both EPS functions' environment (the relay adds the queue's name): every function's settings and the Spine table. */
+const baseEnvWithTable = () => ({
+  SPINE_STORE: 'aws',
+  RUST_LOG: 'info',
+  SPINE_BASE_URL: 'https://api.service.nhs.uk',
+  SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
+  SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
+  SPINE_TABLE_NAME: { Ref: tableId() },
+});
 const mappingOf = (fn: string) => {
   const found = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
     (m) => m.Properties.FunctionName.Ref === functionLogicalId(template, fn),
@@ -122,12 +131,7 @@ describe('outbox relay', () => {
     expect(fn.MemorySize).toBe(256);
     expect(fn.Runtime).toBe('provided.al2023');
     expect(envOf(template, RELAY)).toEqual({
-      SPINE_STORE: 'aws',
-      RUST_LOG: 'info',
-      SPINE_BASE_URL: 'https://api.service.nhs.uk',
-      SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
-      SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
-      SPINE_TABLE_NAME: { Ref: tableId() },
+      ...baseEnvWithTable(),
       SPINE_EPS_EVENTS_QUEUE: getAtt(queue().id, 'QueueName'),
     });
   });
@@ -234,14 +238,7 @@ describe('notifier', () => {
     const fn = resources[functionLogicalId(template, NOTIFIER)].Properties;
     expect(fn.Timeout).toBe(10);
     expect(fn.MemorySize).toBe(256);
-    expect(envOf(template, NOTIFIER)).toEqual({
-      SPINE_STORE: 'aws',
-      RUST_LOG: 'info',
-      SPINE_BASE_URL: 'https://api.service.nhs.uk',
-      SPINE_TOKEN_ISSUER: 'https://api.service.nhs.uk/oauth2',
-      SPINE_TOKEN_AUDIENCE: 'https://api.service.nhs.uk',
-      SPINE_TABLE_NAME: { Ref: tableId() },
-    });
+    expect(envOf(template, NOTIFIER)).toEqual(baseEnvWithTable());
   });
 
   test('the SQS mapping: the queue, batches of 10, partial batch failures, capped concurrency', () => {

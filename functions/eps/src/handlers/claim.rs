@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use spine_shared::SpineResult;
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler};
 
-use super::{EpsContext, accepted, answer, body_json, same_patient, worker, write_once};
-use crate::error::EpsError;
+use super::{EpsContext, accepted_once, answer, body_json, worker};
 use crate::fhir::messages;
 
 const FUNCTION: &str = "eps-claim";
@@ -25,21 +24,12 @@ impl Handler for SubmitClaim {
         };
         let dispenser = caller.organisation.clone();
         let text = format!("Claim for prescription {} accepted.", message.id.as_str());
-        let receipt_text = text.clone();
-        write_once(
-            &self.0,
-            FUNCTION,
-            req,
-            move |changed| accepted(&receipt_text, &changed[0].nhs_number),
-            |store| async move {
-                let id = message.id.as_str();
-                let current = store.get(id).await?.ok_or_else(EpsError::prescription_not_found)?;
-                same_patient(&current, &message.nhs)?;
-                let today = time::OffsetDateTime::now_utc().date();
-                let p = store.claim(id, &dispenser, &message.claim, message.replacement_of.as_deref(), today).await?;
-                Ok(accepted(&text, &p.nhs_number))
-            },
-        )
+        let today = time::OffsetDateTime::now_utc().date();
+        let (id, nhs) = (message.id.as_str().to_owned(), message.nhs);
+        accepted_once(&self.0, FUNCTION, req, (&id, &nhs), text, |store| async move {
+            let id = message.id.as_str();
+            store.claim(id, &dispenser, &message.claim, message.replacement_of.as_deref(), today).await
+        })
         .await
     }
 }

@@ -125,6 +125,37 @@ pub(crate) fn accepted(diagnostics: &str, nhs: &str) -> ApiResponse {
     ApiResponse::fhir_json(200, &outcome::informational(diagnostics)).with_patients(NhsNumber::parse(nhs).ok())
 }
 
+/// A dispenser's write to prescription `id` of patient `nhs` (the message's), answered with the
+/// informational outcome `text`, at most once per `X-Request-ID`: `op` makes the change on the
+/// prescription once it is found and is the patient's.
+pub(crate) async fn accepted_once<F, Fut>(
+    ctx: &EpsContext,
+    function: &'static str,
+    req: &ApiRequest,
+    (id, nhs): (&str, &NhsNumber),
+    text: String,
+    op: F,
+) -> SpineResult<ApiResponse>
+where
+    F: FnOnce(PrescriptionStore) -> Fut,
+    Fut: Future<Output = Result<Prescription, EpsError>>,
+{
+    let receipt_text = text.clone();
+    write_once(
+        ctx,
+        function,
+        req,
+        move |changed| accepted(&receipt_text, &changed[0].nhs_number),
+        |store| async move {
+            let current = store.get(id).await?.ok_or_else(EpsError::prescription_not_found)?;
+            same_patient(&current, nhs)?;
+            let p = op(store).await?;
+            Ok(accepted(&text, &p.nhs_number))
+        },
+    )
+    .await
+}
+
 /// Runs a write at most once per `X-Request-ID` to `function`: a request seen before gets the
 /// answer recorded then; otherwise `op` runs on a store sealed with `receipt`, which turns the
 /// prescriptions a change leaves into the answer to record with the change, in its transaction.

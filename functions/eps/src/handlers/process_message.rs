@@ -19,7 +19,7 @@ use spine_shared::{NhsNumber, SpineResult};
 
 use super::prepare::checked_order;
 use super::{
-    DISPENSING, EpsContext, PRESCRIBING, accepted, answer, body_json, require, same_patient, worker, write_once,
+    DISPENSING, EpsContext, PRESCRIBING, accepted, accepted_once, answer, body_json, require, worker, write_once,
 };
 use crate::error::EpsError;
 use crate::fhir::messages::{self, MessageKind};
@@ -183,21 +183,10 @@ async fn dispense(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineRes
     };
     let dispenser = caller.organisation.clone();
     let text = format!("Dispense notification for prescription {} accepted.", message.id.as_str());
-    let receipt_text = text.clone();
-    write_once(
-        ctx,
-        FUNCTION,
-        req,
-        move |changed| accepted(&receipt_text, &changed[0].nhs_number),
-        |store| async move {
-            let id = message.id.as_str();
-            let current = store.get(id).await?.ok_or_else(EpsError::prescription_not_found)?;
-            same_patient(&current, &message.nhs)?;
-            let p = store
-                .dispense(id, &dispenser, &message.notification, &message.items, message.replacement_of.as_deref())
-                .await?;
-            Ok(accepted(&text, &p.nhs_number))
-        },
-    )
+    let (id, nhs) = (message.id.as_str().to_owned(), message.nhs);
+    accepted_once(ctx, FUNCTION, req, (&id, &nhs), text, |store| async move {
+        let id = message.id.as_str();
+        store.dispense(id, &dispenser, &message.notification, &message.items, message.replacement_of.as_deref()).await
+    })
     .await
 }

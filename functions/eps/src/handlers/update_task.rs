@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use spine_shared::SpineResult;
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler};
 
-use super::{EpsContext, accepted, answer, body_json, same_patient, worker, write_once};
+use super::{EpsContext, accepted_once, answer, body_json, worker};
 use crate::fhir::messages::{self, TaskUpdate};
 
 const FUNCTION: &str = "eps-update-task";
@@ -24,31 +24,20 @@ impl Handler for UpdateTask {
             Err(e) => return answer(Err(e)),
         };
         let dispenser = caller.organisation.clone();
-        let text = match &update {
-            TaskUpdate::Return { id, .. } => format!("Prescription {} returned.", id.as_str()),
+        let (id, text) = match &update {
+            TaskUpdate::Return { id, .. } => (id.clone(), format!("Prescription {} returned.", id.as_str())),
             TaskUpdate::Withdraw { id, .. } => {
-                format!("Dispense notification for prescription {} withdrawn.", id.as_str())
+                (id.clone(), format!("Dispense notification for prescription {} withdrawn.", id.as_str()))
             }
         };
-        let receipt_text = text.clone();
-        write_once(
-            &self.0,
-            FUNCTION,
-            req,
-            move |changed| accepted(&receipt_text, &changed[0].nhs_number),
-            |store| async move {
-                let id = match &update {
-                    TaskUpdate::Return { id, .. } | TaskUpdate::Withdraw { id, .. } => id.as_str(),
-                };
-                let current = store.get(id).await?.ok_or_else(crate::error::EpsError::prescription_not_found)?;
-                same_patient(&current, &nhs)?;
-                let p = match &update {
-                    TaskUpdate::Return { .. } => store.return_to_spine(id, &dispenser).await?,
-                    TaskUpdate::Withdraw { notification, .. } => store.withdraw(id, &dispenser, notification).await?,
-                };
-                Ok(accepted(&text, &p.nhs_number))
-            },
-        )
+        accepted_once(&self.0, FUNCTION, req, (id.as_str(), &nhs), text, |store| async move {
+            match &update {
+                TaskUpdate::Return { id, .. } => store.return_to_spine(id.as_str(), &dispenser).await,
+                TaskUpdate::Withdraw { id, notification, .. } => {
+                    store.withdraw(id.as_str(), &dispenser, notification).await
+                }
+            }
+        })
         .await
     }
 }
