@@ -2,7 +2,8 @@
 //! (`spine_eps::reference`) seeded, the status queue (and its dead-letter queue after five
 //! receives) on the embedded store, and two background loops standing in for what Lambda's event
 //! sources run in AWS — the outbox relay the table's stream invokes (here polling the outbox every
-//! 100 ms) and the status queue's consumer, writing patient notifications.
+//! 100 ms) and the status queue's consumer, writing patient notifications — and the daily expiry
+//! job (here every minute).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,21 @@ pub fn spawn(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) {
             tick.tick().await;
             if let Err(e) = relay.relay_pending().await {
                 tracing::warn!(error = %e, "EPS outbox relay pass failed");
+            }
+        }
+    });
+    // The daily expiry job of AWS, every minute here (a run with nothing due reads a year of empty
+    // partitions: cheap).
+    let store = spine_eps::PrescriptionStore::new(records.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let today = time::OffsetDateTime::now_utc().date();
+            match store.expire_due(today, spine_eps::store::EXPIRY_WINDOW_DAYS).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "EPS prescriptions expired"),
+                Err(e) => tracing::warn!(error = %e, "EPS expiry pass failed"),
             }
         }
     });

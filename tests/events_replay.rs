@@ -147,12 +147,13 @@ fn every_function_has_events_and_every_event_directory_a_function() {
         if entry.path().is_dir() {
             let name = entry.file_name().to_string_lossy().into_owned();
             // The authorizer, the audit writer, MESH's expiry and EPS's relay and consumer take other
-            // events (a REQUEST authorizer event, SQS batches, a scheduled event, a DynamoDB stream
+            // events (a REQUEST authorizer event, SQS batches, a scheduled events, a DynamoDB stream
             // batch); their own tests replay them.
             let other = [
                 "cis-authorizer",
                 "audit-writer",
                 "mesh-expire-messages",
+                "eps-expire-prescriptions",
                 "eps-relay-status-events",
                 "eps-notify-patients",
             ]

@@ -1,15 +1,19 @@
 // SpineEps: EPS's status events around its route functions. Every committed change of a prescription
-// writes, in the same transaction, an outbox item (pk EPSOUTBOX#<prescription id>) in the Spine table. The
+// writes, in the same transaction, an outbox item (pk EPSOUTBOX#<shard>) in the Spine table. The
 // table's stream (NEW_IMAGE) invokes the relay `eps-relay-status-events` for new outbox items only (an
 // event filter: INSERT, pk beginning EPSOUTBOX#); it sends each to the eps-status-events queue (KMS, DLQ
 // after 5 receives, alarmed) and deletes the item. Records still failing after the retries go to an
 // alarmed on-failure queue. `eps-notify-patients` consumes the queue (each event id recorded once, one
-// notification item per event). The route functions are built by SpineStack from the route table like
-// every other route function and need nothing from here: they write the outbox items themselves.
+// notification item per event). The daily expiry job `eps-expire-prescriptions` (an EventBridge schedule,
+// alarmed like MESH's expiry job) expires the prescriptions not dispensed within their validity (0004),
+// through the same transactional outbox. The route functions are built by SpineStack from the route
+// table like every other route function and need nothing from here: they write the outbox items themselves.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -45,6 +49,19 @@ export const EPS_NOTIFY_TIMEOUT = Duration.seconds(10);
 /** Caps the notifier's concurrency (the SQS poller delivers at most this many batches at once). */
 export const EPS_NOTIFY_MAX_CONCURRENCY = 5;
 export const EPS_STATUS_EVENTS_MAX_RECEIVE_COUNT = 5;
+/** The scheduled job: prescriptions not dispensed within their validity expire (0004). */
+export const EPS_EXPIRE_FUNCTION = 'eps-expire-prescriptions';
+/**
+ * Daily, by cron at 02:00 UTC (not `rate(1 day)`, whose time of day is whenever the rule was created): the
+ * UTC day the job expires for (the event's `time`) has begun, in both GMT and BST, and the night is quiet.
+ */
+export const EPS_EXPIRE_SCHEDULE = events.Schedule.cron({ minute: '0', hour: '2' });
+/** A run queries a year of daily marker partitions and expires each due prescription; Lambda's maximum. */
+export const EPS_EXPIRE_TIMEOUT = Duration.minutes(15);
+/** Expiry markers' partition keys: EPSEXPIRY#<yyyy-mm-dd>, one item per prescription (functions/eps/src/model.rs). */
+export const EPS_EXPIRY_PREFIX = 'EPSEXPIRY#';
+/** Prescription items' partition keys: EPSRX#<prescription id> (functions/eps/src/model.rs). */
+export const EPS_PRESCRIPTION_PREFIX = 'EPSRX#';
 
 /** The environment variables the EPS status-event functions read. */
 export const EPS_ENV = {
@@ -81,6 +98,10 @@ export class SpineEps extends Construct {
   public readonly relayIteratorAgeAlarm: cloudwatch.Alarm;
   public readonly notifier: SpineFunction;
   public readonly notifierEventSource: eventSources.SqsEventSource;
+  public readonly expirer: SpineFunction;
+  public readonly expirySchedule: events.Rule;
+  public readonly expirerErrorsAlarm: cloudwatch.Alarm;
+  public readonly expiryFailedInvocationsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SpineEpsProps) {
     super(scope, id);
@@ -244,6 +265,91 @@ export class SpineEps extends Construct {
         'On-failure destinations exist only for stream and Kafka event sources, not SQS. For an SQS source the ' +
         'failure path is the queue\'s redrive policy: after 5 receives a status event moves to the eps-status-events ' +
         'DLQ, which is KMS-encrypted, kept 14 days and alarmed.',
+    });
+
+    // ---- The expiry job: daily, reads the expiry markers of each day up to today (pk EPSEXPIRY#<yyyy-mm-dd>,
+    // a Query on the table's own key, no index), expires each prescription still undispensed (GetItem of
+    // EPSRX#<id>, then one TransactWriteItems of conditional puts: the prescription and its outbox item,
+    // EPSOUTBOX#<n>, which the relay publishes) and deletes the marker. Its statements are written here, like
+    // the relay's, each limited by partition key (dynamodb:LeadingKeys), rather than the read-write grant of a
+    // route function (which would add BatchGetItem, UpdateItem, ConditionCheckItem, both indexes, and every item).
+    this.expirer = new SpineFunction(this, 'ExpirePrescriptions', {
+      spec: { name: EPS_EXPIRE_FUNCTION, service: EPS_SERVICE, writes: true, public: false, patientData: true, mesh: false, routes: [] },
+      tables: [],
+      logKey: props.logKey,
+      trigger: 'schedule',
+      timeout: EPS_EXPIRE_TIMEOUT,
+      lambdaBuildDir: props.lambdaBuildDir,
+      environment: { ...props.environment, [EPS_ENV.table]: table.tableName },
+    });
+    // Each action below always names a partition key, so the ForAllValues condition always has a value to check.
+    this.expirer.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TableExpiryMarkersQueryDelete',
+        actions: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EPS_EXPIRY_PREFIX}*`] } },
+      }),
+    );
+    this.expirer.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TablePrescriptionsGet',
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EPS_PRESCRIPTION_PREFIX}*`] } },
+      }),
+    );
+    // TransactWriteItems has no IAM action of its own: each Put in it is authorised as dynamodb:PutItem.
+    this.expirer.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TablePrescriptionsOutboxPut',
+        actions: ['dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EPS_PRESCRIPTION_PREFIX}*`, `${EPS_OUTBOX_PREFIX}*`] },
+        },
+      }),
+    );
+    // The table key as every table writer gets it: through DynamoDB only.
+    this.expirer.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TableKeyViaDynamoDB',
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [props.tableKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    this.expirySchedule = new events.Rule(this, 'ExpirySchedule', {
+      description: 'Spine EPS: daily expiry of prescriptions not dispensed within their validity (status 0004)',
+      schedule: EPS_EXPIRE_SCHEDULE,
+      // A failed delivery is retried twice within the hour; the next daily run (which looks a year back)
+      // expires anything a missed run left.
+      targets: [new targets.LambdaFunction(this.expirer.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    // Two alarms cover every way a run can fail: the function failed (Errors), or EventBridge could not
+    // invoke it at all, even after its retries (the rule's FailedInvocations).
+    this.expirerErrorsAlarm = this.alarm(props.alarmTopic, 'ExpireErrorsAlarm', {
+      description: 'Spine EPS expiry job failed: undispensed prescriptions past their validity stay unexpired until a run succeeds',
+      metric: this.expirer.function.metricErrors({ period: Duration.minutes(5) }),
+    });
+    this.expiryFailedInvocationsAlarm = this.alarm(props.alarmTopic, 'ExpiryFailedInvocationsAlarm', {
+      description: 'Spine EPS expiry schedule could not invoke the expiry job: prescriptions stop expiring until it can',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: this.expirySchedule.ruleName },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+    });
+    Validations.of(this.expirySchedule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The rule\'s only events are the daily schedule\'s, which carry nothing but their time: the expiry job works ' +
+        'from the expiry markers in the table (looking a year back and deleting each marker once dealt with), so the ' +
+        'next daily run expires everything a missed run left. A target DLQ would hold empty schedule events; what ' +
+        'matters, that a delivery failed after EventBridge\'s retries, raises the alarm on the rule\'s FailedInvocations ' +
+        'metric (and a failed run the alarm on the function\'s Errors).',
     });
   }
 

@@ -1,6 +1,7 @@
 // SpineFunction: the one construct that builds every Spine Lambda (one per Rust binary in the route
-// table, plus the authorizer, the audit writer, the MESH expiry job and EPS's status-event relay and
-// notifier) with the fixed runtime, memory, timeout, environment, tags, log group and least-privilege role.
+// table, plus the authorizer, the audit writer, the MESH expiry job and EPS's status-event relay,
+// notifier and expiry job) with the fixed runtime, memory, timeout, environment, tags, log group and
+// least-privilege role.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
@@ -18,7 +19,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The committed placeholder asset used when a function has not been built. */
 export const PLACEHOLDER_ASSET = path.resolve(__dirname, '..', 'assets', 'placeholder');
 
-/** Every Spine function's memory, and its timeout unless it says otherwise (the audit writer and the EPS relay: 30 s; the MESH expiry job: 5 min). API Gateway's own integration timeout is 29 s. */
+/** Every Spine function's memory, and its timeout unless it says otherwise (the audit writer and the EPS relay: 30 s; the MESH expiry job: 5 min; the EPS expiry job: 15 min). API Gateway's own integration timeout is 29 s. */
 export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT = Duration.seconds(10);
 /** Retention of every Spine log group (function, API access/execution, WAF). */
@@ -335,17 +336,18 @@ const FINDING_REASONS: Record<FunctionTrigger, Record<string, string>> = {
   },
   schedule: {
     'HIPAA.Security-LambdaDLQ':
-      'The function is invoked asynchronously by an hourly EventBridge rule (which retries a failed delivery), and ' +
-      'every run works from the table, not from the event: it handles every message due by now, so the next hourly ' +
-      'run redoes whatever a failed run left, idempotently. A DLQ would only hold copies of content-free schedule ' +
-      'events; the failure itself raises the CloudWatch alarm on the function\'s Errors metric (to the alarm topic).',
+      'The function is invoked asynchronously by an EventBridge schedule (hourly for the MESH expiry job, daily for ' +
+      'the EPS one; EventBridge retries a failed delivery), and every run works from the table, not from the event: ' +
+      'it handles everything due by now, so the next run redoes whatever a failed run left, idempotently. A DLQ would ' +
+      'only hold copies of content-free schedule events; the failure itself raises the CloudWatch alarm on the ' +
+      'function\'s Errors metric (to the alarm topic).',
     'Serverless-LambdaDLQ':
-      'Invoked by an hourly schedule whose events carry no data: the next run redoes a failed one from the table, ' +
-      'and failures are alarmed on the function\'s Errors metric, so a DLQ of schedule events would add nothing.',
+      'Invoked by a schedule (hourly or daily) whose events carry no data: the next run redoes a failed one from the ' +
+      'table, and failures are alarmed on the function\'s Errors metric, so a DLQ of schedule events would add nothing.',
     'HIPAA.Security-LambdaConcurrency':
-      'The only trigger is one EventBridge schedule event per hour (plus its retries on failure), so at most a ' +
-      'couple of invocations ever run at once. Reserved concurrency would withhold capacity from the account pool, ' +
-      'and Lambda refuses it when fewer than 100 unreserved executions would remain.',
+      'The only trigger is one EventBridge schedule event per period (an hour or a day, plus its retries on failure), ' +
+      'so at most a couple of invocations ever run at once. Reserved concurrency would withhold capacity from the ' +
+      'account pool, and Lambda refuses it when fewer than 100 unreserved executions would remain.',
     'HIPAA.Security-LambdaInsideVPC': VPC_REASON,
   },
 };

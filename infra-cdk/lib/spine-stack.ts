@@ -2,7 +2,8 @@
 // binary in shared/routes.json, the CIS authorizer and its token-signing key, the audit trail (queue,
 // DLQ, writer, table, archive bucket), the API Gateway REST API (stage `prod`, WAF, logs), MESH
 // (its own mutual-TLS REST API, chunk bucket, events queue, shared key and expiry job: lib/mesh.ts), and
-// EPS's status events (the table's stream, the outbox relay, eps-status-events and its consumer: lib/eps.ts).
+// EPS's status events and expiry (the table's stream, the outbox relay, eps-status-events and its consumer,
+// the daily expiry job: lib/eps.ts).
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
@@ -191,7 +192,8 @@ export class SpineStack extends Stack {
       cloudWatchAccount: this.api.node.tryFindChild('Account'),
     });
 
-    // ---- EPS: status events from the table's outbox items to eps-status-events and its consumer.
+    // ---- EPS: status events from the table's outbox items to eps-status-events and its consumer; the daily
+    // expiry of undispensed prescriptions.
     this.eps = new SpineEps(this, 'Eps', {
       table: this.table,
       tableKey,

@@ -2,10 +2,13 @@
 // the eps-status-events queue and its alarmed DLQ, the outbox relay (its filtered stream mapping with
 // partial batch failures, bisection, retries and an alarmed on-failure queue; GetItem/DeleteItem on outbox
 // items only; sending to the queue; its alarms), the notifier (its SQS mapping with partial batch failures;
-// the table; consuming the queue), and that the EPS route functions get nothing beyond their routes'.
-import { App, Stack } from 'aws-cdk-lib';
+// the table; consuming the queue), the daily expiry job (its schedule and retry policy, its alarms, its
+// partition-key-limited table grants, its Serverless-EventBusDLQ acknowledgement, no cdk-nag finding left),
+// and that the EPS route functions get nothing beyond their routes'.
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { NagPack } from 'cdk-nag';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SpineEps } from '../lib/eps';
@@ -30,16 +33,18 @@ import {
 const routes = rawRoutes();
 const RELAY = 'eps-relay-status-events';
 const NOTIFIER = 'eps-notify-patients';
+const EXPIRER = 'eps-expire-prescriptions';
 const epsRoutes = routes.filter((r) => r.service === 'eps');
 const epsRouteFunctions = [...new Set(epsRoutes.map((r) => r.function))];
 const everyFunction = [...new Set(routes.map((r) => r.function)), ...EXTRA_FUNCTIONS];
 
 let stack: SpineStack;
+let packs: NagPack[];
 let template: Template;
 let resources: Record<string, any>;
 
 beforeAll(() => {
-  ({ stack } = freshApp());
+  ({ stack, packs } = freshApp());
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 });
@@ -53,7 +58,7 @@ const failureQueue = () => resourceLike(template, 'AWS::SQS::Queue', 'EpsRelayFa
 const epsKeyId = () => resourceLike(template, 'AWS::KMS::Key', 'EpsKey').id;
 const alarmTopic = () => ({ Ref: resourceLike(template, 'AWS::SNS::Topic', 'AlarmTopic').id });
 const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
-/** Both EPS functions' environment (the relay adds the queue's name): every function's settings and the Spine table. */
+/** The EPS functions' environment (the relay adds the queue's name): every function's settings and the Spine table. */
 const baseEnvWithTable = () => ({
   SPINE_STORE: 'aws',
   RUST_LOG: 'info',
@@ -275,6 +280,152 @@ describe('notifier', () => {
     expect(epsKey[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 'sqs.eu-west-2.amazonaws.com' } });
     expect(JSON.stringify(st)).not.toContain(`"${auditTableId()}"`);
     expect(envOf(template, NOTIFIER).SPINE_AUDIT_QUEUE).toBeUndefined();
+  });
+});
+
+describe('expiry job', () => {
+  const rule = () => resourceLike(template, 'AWS::Events::Rule', 'EpsExpirySchedule');
+
+  test('eps-expire-prescriptions: 15 minute timeout, 256 MB, no HTTP environment; every function\'s settings and the Spine table, nothing else', () => {
+    const fn = resources[functionLogicalId(template, EXPIRER)].Properties;
+    expect(fn.Timeout).toBe(15 * 60);
+    expect(fn.MemorySize).toBe(256);
+    expect(fn.Runtime).toBe('provided.al2023');
+    expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    // No AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH, no queue, no audit queue: the table alone.
+    expect(envOf(template, EXPIRER)).toEqual(baseEnvWithTable());
+    expect(stack.eps.expirer.spec).toMatchObject({ name: EXPIRER, service: 'eps', writes: true, routes: [] });
+  });
+
+  test('a daily EventBridge rule (cron 02:00 UTC) invokes it, with 2 retries within an hour; EventBridge may invoke it', () => {
+    const r = rule().resource.Properties;
+    expect(r.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(r.Description).toBe('Spine EPS: daily expiry of prescriptions not dispensed within their validity (status 0004)');
+    expect(r.State).toBe('ENABLED');
+    expect(r.Targets).toEqual([
+      expect.objectContaining({
+        Arn: getAtt(functionLogicalId(template, EXPIRER), 'Arn'),
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      }),
+    ]);
+    // The schedule's own (empty) events: no input, no target DLQ (acknowledged below).
+    expect(r.Targets[0].Input).toBeUndefined();
+    expect(r.Targets[0].DeadLetterConfig).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: getAtt(functionLogicalId(template, EXPIRER), 'Arn'),
+      SourceArn: getAtt(rule().id, 'Arn'),
+    });
+    // Nothing else invokes it: no event source mapping, no API method.
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => m.Properties.FunctionName.Ref === functionLogicalId(template, EXPIRER),
+    );
+    expect(mappings).toEqual([]);
+    const invokers = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => JSON.stringify(p.Properties.FunctionName).includes(`"${functionLogicalId(template, EXPIRER)}"`),
+    );
+    expect(invokers.map((p) => p.Properties.Principal)).toEqual(['events.amazonaws.com']);
+  });
+
+  test('alarms: the job\'s errors and the schedule\'s failed invocations notify the alarm topic', () => {
+    expect(resourceLike(template, 'AWS::CloudWatch::Alarm', 'EpsExpireErrorsAlarm').resource.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, EXPIRER) } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [alarmTopic()],
+    });
+    expect(resourceLike(template, 'AWS::CloudWatch::Alarm', 'EpsExpiryFailedInvocationsAlarm').resource.Properties).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: rule().id } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [alarmTopic()],
+    });
+  });
+
+  test('least privilege: Query/DeleteItem on EPSEXPIRY# markers, GetItem on EPSRX#, PutItem on EPSRX# and EPSOUTBOX#; nothing else', () => {
+    const st = statementsOf(template, EXPIRER);
+    expect(st.map((s) => s.Sid).sort()).toEqual([
+      'OwnLogGroup',
+      'TableExpiryMarkersQueryDelete',
+      'TableKeyViaDynamoDB',
+      'TablePrescriptionsGet',
+      'TablePrescriptionsOutboxPut',
+      'XRayTraces',
+    ]);
+    const dynamo = [...actionsOf(st)].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamo).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const leadingKeys = (s: any) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'];
+    const bySid = (sid: string) => st.find((s) => s.Sid === sid);
+    // Every DynamoDB statement is on the table itself (no index, no stream) and limited by partition key.
+    for (const s of st.filter((x) => asArray(x.Action).some((a: string) => a.startsWith('dynamodb:')))) {
+      expect(s.Resource).toEqual(getAtt(tableId(), 'Arn'));
+      expect(Object.keys(s.Condition)).toEqual(['ForAllValues:StringLike']);
+    }
+    const markers = bySid('TableExpiryMarkersQueryDelete');
+    expect(asArray(markers.Action).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:Query']);
+    expect(leadingKeys(markers)).toEqual(['EPSEXPIRY#*']);
+    const get = bySid('TablePrescriptionsGet');
+    expect(asArray(get.Action)).toEqual(['dynamodb:GetItem']);
+    expect(leadingKeys(get)).toEqual(['EPSRX#*']);
+    const put = bySid('TablePrescriptionsOutboxPut');
+    expect(asArray(put.Action)).toEqual(['dynamodb:PutItem']);
+    expect(leadingKeys(put)).toEqual(['EPSRX#*', 'EPSOUTBOX#*']);
+    // The table key as every table writer gets it, through DynamoDB only.
+    const tableKey = st.filter((s) => JSON.stringify(s.Resource).includes(`"${tableKeyId()}"`));
+    expect(tableKey.length).toBe(1);
+    expect(asArray(tableKey[0].Action).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(tableKey[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-2.amazonaws.com' } });
+    // No other table action, no stream, no index; no queue (the relay publishes its outbox items), no EPS key,
+    // nothing on the audit trail, no S3, no secrets.
+    for (const a of [
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetRecords',
+      'sqs:SendMessage',
+      's3:GetObject',
+      'secretsmanager:GetSecretValue',
+    ]) {
+      expect(allows(st, a)).toBe(false);
+    }
+    expect(JSON.stringify(st)).not.toContain('/index/');
+    expect(JSON.stringify(st)).not.toContain(`"${epsKeyId()}"`);
+    expect(JSON.stringify(st)).not.toContain(`"${auditTableId()}"`);
+    expect(envOf(template, EXPIRER).SPINE_AUDIT_QUEUE).toBeUndefined();
+  });
+
+  test('Serverless-EventBusDLQ is acknowledged on the schedule rule alone, with an EPS reason', () => {
+    const acks = (c: { node: { metadata: { type: string; data: any }[] } }) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const onRule = acks(stack.eps.expirySchedule).filter(([id]) => id.endsWith('Serverless-EventBusDLQ'));
+    expect(onRule.length).toBe(1);
+    expect(onRule[0][1]).toMatch(/daily schedule/);
+    expect(onRule[0][1]).toMatch(/FailedInvocations/);
+    expect(onRule[0][1]).not.toMatch(/hourly|MESH/);
+    // Not on the construct as a whole (each finding on the construct that has it).
+    expect(acks(stack.eps).some(([id]) => id.endsWith('Serverless-EventBusDLQ'))).toBe(false);
+  });
+
+  test('cdk-nag: no unacknowledged finding on the job, its rule or its alarms', () => {
+    const found = packs.flatMap((p) =>
+      [stack.eps.expirer, stack.eps.expirySchedule, stack.eps.expirerErrorsAlarm, stack.eps.expiryFailedInvocationsAlarm].flatMap(
+        (c) => p.validateScope(c).violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+      ),
+    );
+    expect(found).toEqual([]);
   });
 });
 

@@ -29,8 +29,15 @@ export interface RawRoute {
 export const isPublicRaw = (r: RawRoute): boolean => r.activity === 'none';
 /** A MESH route (on the MESH API; no bearer token, no authorizer, not audited). */
 export const isMeshRaw = (r: RawRoute): boolean => r.activity === 'nhsmesh';
-/** The functions no route names: authorizer, audit writer, MESH expiry job, EPS status-event relay and notifier. */
-export const EXTRA_FUNCTIONS = ['cis-authorizer', 'audit-writer', 'mesh-expire-messages', 'eps-relay-status-events', 'eps-notify-patients'];
+/** The functions no route names: authorizer, audit writer, MESH expiry job, EPS status-event relay and notifier, EPS expiry job. */
+export const EXTRA_FUNCTIONS = [
+  'cis-authorizer',
+  'audit-writer',
+  'mesh-expire-messages',
+  'eps-relay-status-events',
+  'eps-notify-patients',
+  'eps-expire-prescriptions',
+];
 
 /** routes.json read directly (not through lib/routes.ts), so the loader is not its own oracle. */
 export function rawRoutes(file: string = ROUTES_FILE): RawRoute[] {

@@ -1,5 +1,5 @@
 // Unit tests of SpineStack: the tables, one Lambda per function of routes.json (plus the authorizer,
-// the audit writer, the MESH expiry job and EPS's relay and notifier) and one API method per route (MESH routes on the MESH API,
+// the audit writer, the MESH expiry job and EPS's relay, notifier and expiry job) and one API method per route (MESH routes on the MESH API,
 // the rest on the Spine API), least-privilege IAM derived from `writes`, the API stage, outputs and the
 // placeholder fallback.
 import * as fs from 'fs';
@@ -116,7 +116,7 @@ describe('DynamoDB tables', () => {
 });
 
 describe('Lambda functions', () => {
-  test('exactly one function per routed binary, plus the authorizer, the audit writer, the MESH expiry job and the two EPS status-event functions', () => {
+  test('exactly one function per routed binary, plus the authorizer, the audit writer, the MESH expiry job, the two EPS status-event functions and the EPS expiry job', () => {
     expect(functionNames.length).toBe(routes.length); // today every route has its own binary
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length + EXTRA_FUNCTIONS.length);
   });
@@ -358,6 +358,7 @@ describe('Lambda code assets', () => {
     expect(s.mesh.expirer.usesPlaceholder).toBe(true);
     expect(s.eps.relay.usesPlaceholder).toBe(true);
     expect(s.eps.notifier.usesPlaceholder).toBe(true);
+    expect(s.eps.expirer.usesPlaceholder).toBe(true);
   });
 
   test.each(EXTRA_FUNCTIONS)('%s is found at target/lambda/<function>/bootstrap like every routed function', (name) => {
@@ -371,6 +372,7 @@ describe('Lambda code assets', () => {
       'mesh-expire-messages': s.mesh.expirer,
       'eps-relay-status-events': s.eps.relay,
       'eps-notify-patients': s.eps.notifier,
+      'eps-expire-prescriptions': s.eps.expirer,
     }[name]!;
     expect(fn.usesPlaceholder).toBe(false);
     for (const other of functionNames) expect(s.functions.get(other)!.usesPlaceholder).toBe(true);

@@ -286,7 +286,8 @@ pub fn events() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
-/// The relay's and the consumer's events (not routes).
+/// The expiry job's, the relay's and the consumer's events (not routes). The scheduled event is
+/// the day the reference prescriptions' validity ends (authored 2026-11-01, plus 183 days).
 pub fn other_events() -> Vec<(&'static str, &'static str, Value)> {
     let key = |version: u64| {
         let (pk, sk) = spine_eps::outbox::key(rx::WAITING, version);
@@ -320,7 +321,13 @@ pub fn other_events() -> Vec<(&'static str, &'static str, Value)> {
         message("0f8b7e1a-0000-4000-8000-000000000002", status.to_string()),
         message("0f8b7e1a-0000-4000-8000-000000000003", "not a status event".into()),
     ]});
+    let scheduled = json!({
+        "version": "0", "id": "5f0b2c1e-7a0d-4c51-9d8e-2f1f6c0e3a11", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2027-05-03T02:00:00Z", "region": "eu-west-2",
+        "resources": ["arn:aws:events:eu-west-2:123456789012:rule/eps-expire-prescriptions"], "detail": {},
+    });
     vec![
+        ("eps-expire-prescriptions", "scheduled-event.json", scheduled),
         ("eps-relay-status-events", "200-two-outbox-inserts.json", event),
         ("eps-notify-patients", "200-released-delivered-twice-and-one-malformed.json", sqs),
     ]

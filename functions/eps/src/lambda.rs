@@ -1,7 +1,8 @@
 //! The Lambda entry points of the EPS binaries: `run` serves a route through the shared Lambda
 //! edge; `run_relay` is the outbox relay the table's stream invokes (keys of new outbox items in,
 //! partial batch failures by sequence number out); `run_notifier` is the status queue's consumer
-//! (SQS, partial batch failures). Clients are built once per cold start.
+//! (SQS, partial batch failures); `run_expiry` is the daily expiry job. Clients are built once per
+//! cold start.
 
 use std::convert::Infallible;
 
@@ -50,6 +51,32 @@ pub async fn relay_batch(relay: &Relay, event: StreamEvent) -> SqsBatchResponse 
             .map(|i| BatchItemFailure { item_identifier: event.records[i].dynamodb.sequence_number.clone() })
             .collect(),
     }
+}
+
+/// Runs `eps-expire-prescriptions` (EventBridge, daily): prescriptions past their validity expire.
+pub async fn run_expiry() -> Result<(), lambda_runtime::Error> {
+    logging::init();
+    let adapters = spine_shared::config::adapters_from_env().await?;
+    let store = crate::PrescriptionStore::new(adapters.records);
+    let store = &store;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        let expired = expire_for(store, &event.payload)
+            .await
+            .map_err(|e| lambda_runtime::Error::from(e.diagnostics().to_owned()))?;
+        tracing::info!(expired, "EPS expiry pass");
+        Ok::<_, lambda_runtime::Error>(serde_json::json!({ "expired": expired }))
+    }))
+    .await
+}
+
+/// One expiry run for a scheduled event: as of the day of its `time` (when EventBridge scheduled
+/// it, so a retried or replayed event expires what its day was due), or today without one.
+pub async fn expire_for(store: &crate::PrescriptionStore, event: &serde_json::Value) -> Result<usize, crate::EpsError> {
+    let scheduled = event["time"]
+        .as_str()
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
+    let today = scheduled.unwrap_or_else(time::OffsetDateTime::now_utc).date();
+    store.expire_due(today, crate::store::EXPIRY_WINDOW_DAYS).await
 }
 
 /// Runs `eps-notify-patients`: status events to patient notifications.

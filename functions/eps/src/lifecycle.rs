@@ -144,6 +144,12 @@ pub fn dispense(state: &State, dispenser: &str, items: &[LineItemStatus], amendm
     Ok(State { status, pending_cancellation, ..state.clone() })
 }
 
+/// Expiry at the end of a prescription's validity: one not yet dispensed from (waiting, or with a
+/// dispenser who has not reported) becomes 0004 Expired; any other is left as it is (`None`).
+pub fn expire(state: &State) -> Option<State> {
+    matches!(state.status, S::ToBeDispensed | S::WithDispenser).then(|| state.with(S::Expired))
+}
+
 /// Withdraws the latest dispense notification (Task `abort`): the prescription goes back to what
 /// the notification before it left (`previous`: its line items), or to 0002 if there was none.
 pub fn withdraw(state: &State, dispenser: &str, previous: Option<&[LineItemStatus]>) -> Result<State, EpsError> {
@@ -394,6 +400,11 @@ mod tests {
         assert_eq!(cancel(&future, "p1").1.unwrap().status, S::CancelledFutureInstance);
         assert_eq!(CancelCode::MarkedWithDispenser.http_status(), 200, "marked: the request took effect");
         assert_eq!(CancelCode::MarkedWithDispenserActive.http_status(), 200);
+        assert_eq!(expire(&State::new()).unwrap().status, S::Expired);
+        assert_eq!(expire(&released()).map(|s| (s.status, s.dispenser)), Some((S::Expired, Some(PHARMACY.into()))));
+        let active = dispense(&released(), PHARMACY, &[L::PartiallyDispensed], false).unwrap();
+        assert_eq!(expire(&active), None, "dispensing has begun: the dispenser completes it");
+        assert_eq!(expire(&expire(&State::new()).unwrap()), None);
         for code in [CancelCode::AlreadyCancelled, CancelCode::Dispensed, CancelCode::NotDispensed] {
             assert_eq!(code.http_status(), 400);
         }

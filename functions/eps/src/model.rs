@@ -24,6 +24,23 @@ pub fn nominated_pk(ods: &str) -> String {
     format!("EPSNOMINATED#{ods}")
 }
 
+/// How long a prescription may be dispensed after it was authored: six months (NHS prescriptions;
+/// the shorter validity of controlled drugs is not modelled).
+pub const VALIDITY_DAYS: i64 = 183;
+
+/// The partition of the expiry markers of prescriptions whose validity ends on `day` (YYYY-MM-DD);
+/// each marker's sort key is the prescription id.
+pub fn expiry_pk(day: &str) -> String {
+    format!("EPSEXPIRY#{day}")
+}
+
+/// The day a prescription authored at `authored_on` (RFC 3339) stops being valid.
+pub fn expiry_day(authored_on: &str) -> Option<String> {
+    let authored = time::OffsetDateTime::parse(authored_on, &time::format_description::well_known::Rfc3339).ok()?;
+    let day = authored.date().checked_add(time::Duration::days(VALIDITY_DAYS))?;
+    day.format(time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// gsi2: a patient's prescriptions.
 pub fn patient_pk(nhs_number: &str) -> String {
     format!("EPSPATIENT#{nhs_number}")

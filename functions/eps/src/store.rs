@@ -13,14 +13,17 @@ use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query,
 use crate::error::EpsError;
 use crate::lifecycle::{self, CancelCode};
 use crate::model::{
-    BUNDLE_SK, ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, nominated_pk, patient_pk,
-    prescription_pk,
+    BUNDLE_SK, ClaimRecord, LineItem, Notification, PRESCRIPTION_SK, Prescription, expiry_day, expiry_pk, nominated_pk,
+    patient_pk, prescription_pk,
 };
 use crate::outbox::{self, StatusEvent};
 use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The most prescriptions one nominated release hands out.
 pub const MAX_NOMINATED_RELEASE: usize = 25;
+
+/// How many days back an expiry run looks: runs missed for up to a year are made good.
+pub const EXPIRY_WINDOW_DAYS: u16 = 366;
 
 /// How often a change is re-decided when concurrent writes keep winning.
 const MAX_ATTEMPTS: usize = 16;
@@ -177,13 +180,19 @@ impl PrescriptionStore {
     /// Stores a new prescription, and the signed Bundle it came in when given; a second one with
     /// the same id is `DUPLICATE_PRESCRIPTION_ID`.
     pub async fn create(&self, p: &Prescription, bundle: Option<&[u8]>) -> Result<(), EpsError> {
-        let extra = bundle
+        let mut extra: Vec<WriteOp> = bundle
             .map(|b| WriteOp::Put {
                 item: Item::new(prescription_pk(&p.id), BUNDLE_SK, b.to_vec()),
                 condition: Condition::NotExists,
             })
             .into_iter()
             .collect();
+        // Its expiry marker, found by the expiry job on the day its validity ends.
+        let day = expiry_day(&p.authored_on).ok_or_else(|| EpsError::invalid("authoredOn is not a date and time"))?;
+        extra.push(WriteOp::Put {
+            item: Item::new(expiry_pk(&day), p.id.clone(), Vec::new()),
+            condition: Condition::None,
+        });
         match self.commit(&[(p.clone(), None, 0)], extra).await {
             Ok(()) => Ok(()),
             Err(CommitError::Refused(e)) => Err(e),
@@ -420,6 +429,55 @@ impl PrescriptionStore {
             })
             .await?;
         Ok(p)
+    }
+
+    /// Expires the prescriptions whose validity ended on any day of the `window` days up to and
+    /// including `today` and that were never dispensed from (see [`lifecycle::expire`]): 0004, and
+    /// their waiting items 0006. Each prescription's expiry marker goes once it is dealt with, so a
+    /// run repeats nothing; a run that failed half-way is finished by the next. Returns how many
+    /// prescriptions expired.
+    pub async fn expire_due(&self, today: time::Date, window: u16) -> Result<usize, EpsError> {
+        let mut expired = 0;
+        for back in (0..i64::from(window)).rev() {
+            let Some(day) = today.checked_sub(time::Duration::days(back)) else { continue };
+            let day = day.format(DAY).map_err(|e| EpsError::internal(e.to_string()))?;
+            loop {
+                let query = Query::new(Index::Table, expiry_pk(&day), KeyCondition::All).limit(100);
+                let page = self.records.query(query).await.map_err(store_fault)?;
+                if page.items.is_empty() {
+                    break;
+                }
+                for marker in &page.items {
+                    let outcome = self
+                        .change(&marker.sk, |p| {
+                            let Some(state) = lifecycle::expire(&p.state) else { return Ok((None, false)) };
+                            let items: Vec<LineItem> = p
+                                .items
+                                .iter()
+                                .map(|i| LineItem {
+                                    status: match i.status {
+                                        LineItemStatus::ToBeDispensed | LineItemStatus::WithDispenser => {
+                                            LineItemStatus::Expired
+                                        }
+                                        other => other,
+                                    },
+                                    ..i.clone()
+                                })
+                                .collect();
+                            Ok((Some(Prescription { state, items, ..p.clone() }), true))
+                        })
+                        .await;
+                    match outcome {
+                        Ok((_, true)) => expired += 1,
+                        Ok((_, false)) => {}
+                        Err(e) if e.code() == Some("PRESCRIPTION_NOT_FOUND") => {}
+                        Err(e) => return Err(e),
+                    }
+                    self.records.delete(&marker.pk, &marker.sk, Condition::None).await.map_err(store_fault)?;
+                }
+            }
+        }
+        Ok(expired)
     }
 
     /// The tracker's view of a patient: their prescriptions, oldest first, optionally only those

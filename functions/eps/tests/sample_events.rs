@@ -67,6 +67,32 @@ async fn the_relays_stream_event_sends_the_outbox_item_once_and_deletes_it() {
 }
 
 #[tokio::test]
+async fn the_expiry_jobs_scheduled_event_expires_what_was_never_dispensed_once() {
+    let (_dir, store) = spine_shared::testing::embedded();
+    let prescriptions = PrescriptionStore::new(Arc::new(store.records()));
+    reference::seed(&prescriptions).await.unwrap();
+    let event: serde_json::Value =
+        serde_json::from_str(&read("eps-expire-prescriptions", "scheduled-event.json")).unwrap();
+    let status = |id: &'static str| {
+        let prescriptions = prescriptions.clone();
+        async move { prescriptions.get(id).await.unwrap().unwrap().state.status.code() }
+    };
+    // The day before their validity ends, nothing expires.
+    let mut early = event.clone();
+    early["time"] = serde_json::json!("2027-05-02T02:00:00Z");
+    assert_eq!(spine_eps::lambda::expire_for(&prescriptions, &early).await.unwrap(), 0);
+    assert_eq!(spine_eps::lambda::expire_for(&prescriptions, &event).await.unwrap(), 3);
+    for id in [reference::WAITING, reference::WITH_DISPENSER, reference::TO_CANCEL] {
+        assert_eq!(status(id).await, "0004", "{id}");
+        let p = prescriptions.get(id).await.unwrap().unwrap();
+        assert!(p.items.iter().all(|i| i.status.code() == "0006"), "{id}: its items expired");
+    }
+    assert_eq!(status(reference::DISPENSED).await, "0006", "dispensed: not expired");
+    // Its markers are gone: the next run (and a replay) change nothing.
+    assert_eq!(spine_eps::lambda::expire_for(&prescriptions, &event).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn the_consumers_sqs_event_applies_the_event_once_and_fails_the_malformed_message_alone() {
     let (_dir, store) = spine_shared::testing::embedded();
     let records: Arc<dyn RecordStore> = Arc::new(store.records());
