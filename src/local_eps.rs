@@ -28,21 +28,11 @@ pub async fn prepare(records: Arc<dyn RecordStore>, queue: &dyn Queue) -> Result
     spine_eps::reference::seed(&spine_eps::PrescriptionStore::new(records)).await.map_err(|e| e.to_string())
 }
 
-/// Starts the relay and the consumer.
-pub fn spawn(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) {
-    let relay = Relay { records: records.clone(), queue: queue.clone(), queue_name: STATUS_EVENTS_QUEUE.to_owned() };
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            if let Err(e) = relay.relay_pending().await {
-                tracing::warn!(error = %e, "EPS outbox relay pass failed");
-            }
-        }
-    });
+/// Starts the expiry job.
+pub fn spawn_expiry(records: Arc<dyn RecordStore>) {
     // The daily expiry job of AWS, every minute here (a run with nothing due reads a year of empty
     // partitions: cheap).
-    let store = spine_eps::PrescriptionStore::new(records.clone());
+    let store = spine_eps::PrescriptionStore::new(records);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -52,6 +42,20 @@ pub fn spawn(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) {
                 Ok(0) => {}
                 Ok(expired) => tracing::info!(expired, "EPS prescriptions expired"),
                 Err(e) => tracing::warn!(error = %e, "EPS expiry pass failed"),
+            }
+        }
+    });
+}
+
+/// Starts the relay and the consumer.
+pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) {
+    let relay = Relay { records: records.clone(), queue: queue.clone(), queue_name: STATUS_EVENTS_QUEUE.to_owned() };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            if let Err(e) = relay.relay_pending().await {
+                tracing::warn!(error = %e, "EPS outbox relay pass failed");
             }
         }
     });

@@ -224,10 +224,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     local_mesh::spawn_lifecycle(mesh.clone(), store.blobs(), args.data_dir.join("blobs"));
     let queues: Arc<dyn spine_shared::ports::Queue> = Arc::new(store.queues());
     local_eps::prepare(records.clone(), queues.as_ref()).await?;
+    local_eps::spawn_expiry(records.clone());
     // SPINE_EPS_EVENTS=off leaves status events in the outbox (relayed when the Spine next starts
     // with it on), as SPINE_AUDIT_WRITER=off leaves audit events in their journal.
     if std::env::var("SPINE_EPS_EVENTS").map_or(true, |v| v != "off") {
-        local_eps::spawn(records.clone(), queues);
+        local_eps::spawn_events(records.clone(), queues);
     }
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;

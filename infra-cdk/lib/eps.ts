@@ -10,10 +10,8 @@
 // table like every other route function and need nothing from here: they write the outbox items themselves.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +21,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keyStatement } from './key-statement';
 import { grantQueueSend, queueWithDlq } from './queue-with-dlq';
+import { scheduleJob } from './scheduled-job';
 import { SpineFunction } from './spine-function';
+import { topicAlarm } from './topic-alarm';
 
 export const EPS_SERVICE = 'eps';
 /** Sends new outbox items to eps-status-events and deletes them (invoked by the table's stream). */
@@ -152,7 +152,7 @@ export class SpineEps extends Construct {
       'of it would only move the same records further from that operator.';
     Validations.of(this.relayFailureQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: failureQueueReason });
     Validations.of(this.relayFailureQueue).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: failureQueueReason });
-    this.relayFailureAlarm = this.alarm(props.alarmTopic, 'RelayFailureAlarm', {
+    this.relayFailureAlarm = topicAlarm(this, 'RelayFailureAlarm', props.alarmTopic, {
       description:
         'Spine EPS outbox records the relay gave up on (relay failure queue not empty): status events are not ' +
         'published for them until the relay is fixed and the outbox items re-relayed',
@@ -218,11 +218,11 @@ export class SpineEps extends Construct {
     });
     this.relay.function.addEventSource(this.relayEventSource);
 
-    this.relayErrorsAlarm = this.alarm(props.alarmTopic, 'RelayErrorsAlarm', {
+    this.relayErrorsAlarm = topicAlarm(this, 'RelayErrorsAlarm', props.alarmTopic, {
       description: 'Spine EPS outbox relay failed: status events are late until it succeeds (the stream retries)',
       metric: this.relay.function.metricErrors({ period: Duration.minutes(5) }),
     });
-    this.relayIteratorAgeAlarm = this.alarm(props.alarmTopic, 'RelayIteratorAgeAlarm', {
+    this.relayIteratorAgeAlarm = topicAlarm(this, 'RelayIteratorAgeAlarm', props.alarmTopic, {
       description:
         `Spine EPS outbox relay is behind: the oldest outbox record it has not handled is over ` +
         `${EPS_RELAY_MAX_ITERATOR_AGE.toMinutes()} minutes old (the stream keeps records 24 hours)`,
@@ -319,38 +319,29 @@ export class SpineEps extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    this.expirySchedule = new events.Rule(this, 'ExpirySchedule', {
-      description: 'Spine EPS: daily expiry of prescriptions not dispensed within their validity (status 0004)',
+    // A failed delivery is retried twice within the hour (scheduleJob); the next daily run (which looks a
+    // year back) expires anything a missed run left.
+    ({
+      rule: this.expirySchedule,
+      errorsAlarm: this.expirerErrorsAlarm,
+      failedInvocationsAlarm: this.expiryFailedInvocationsAlarm,
+    } = scheduleJob(this, {
+      ids: { rule: 'ExpirySchedule', errorsAlarm: 'ExpireErrorsAlarm', failedInvocationsAlarm: 'ExpiryFailedInvocationsAlarm' },
+      fn: this.expirer.function,
       schedule: EPS_EXPIRE_SCHEDULE,
-      // A failed delivery is retried twice within the hour; the next daily run (which looks a year back)
-      // expires anything a missed run left.
-      targets: [new targets.LambdaFunction(this.expirer.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
-    });
-    // Two alarms cover every way a run can fail: the function failed (Errors), or EventBridge could not
-    // invoke it at all, even after its retries (the rule's FailedInvocations).
-    this.expirerErrorsAlarm = this.alarm(props.alarmTopic, 'ExpireErrorsAlarm', {
-      description: 'Spine EPS expiry job failed: undispensed prescriptions past their validity stay unexpired until a run succeeds',
-      metric: this.expirer.function.metricErrors({ period: Duration.minutes(5) }),
-    });
-    this.expiryFailedInvocationsAlarm = this.alarm(props.alarmTopic, 'ExpiryFailedInvocationsAlarm', {
-      description: 'Spine EPS expiry schedule could not invoke the expiry job: prescriptions stop expiring until it can',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/Events',
-        metricName: 'FailedInvocations',
-        dimensionsMap: { RuleName: this.expirySchedule.ruleName },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
-    });
-    Validations.of(this.expirySchedule).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason:
+      description: 'Spine EPS: daily expiry of prescriptions not dispensed within their validity (status 0004)',
+      alarmTopic: props.alarmTopic,
+      errorsDescription:
+        'Spine EPS expiry job failed: undispensed prescriptions past their validity stay unexpired until a run succeeds',
+      failedInvocationsDescription:
+        'Spine EPS expiry schedule could not invoke the expiry job: prescriptions stop expiring until it can',
+      dlqReason:
         'The rule\'s only events are the daily schedule\'s, which carry nothing but their time: the expiry job works ' +
         'from the expiry markers in the table (looking a year back and deleting each marker once dealt with), so the ' +
         'next daily run expires everything a missed run left. A target DLQ would hold empty schedule events; what ' +
         'matters, that a delivery failed after EventBridge\'s retries, raises the alarm on the rule\'s FailedInvocations ' +
         'metric (and a failed run the alarm on the function\'s Errors).',
-    });
+    }));
   }
 
   /**
@@ -364,23 +355,5 @@ export class SpineEps extends Construct {
       sendSid: 'EpsStatusEventsSend',
       keySid: 'EpsKeyViaSQSForSend',
     });
-  }
-
-  /** An alarm when `metric` is above `threshold` (default 0) in one period (no data is fine), notifying the alarm topic. */
-  private alarm(
-    topic: sns.ITopic,
-    id: string,
-    what: { description: string; metric: cloudwatch.IMetric; threshold?: number },
-  ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: what.description,
-      metric: what.metric,
-      threshold: what.threshold ?? 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    return alarm;
   }
 }

@@ -7,10 +7,8 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -23,6 +21,7 @@ import { buildMeshApi } from './mesh-api';
 import { MeshTls } from './mesh-domain';
 import { grantQueueSend, queueWithDlq } from './queue-with-dlq';
 import { MESH_SERVICE, Route } from './routes';
+import { scheduleJob } from './scheduled-job';
 import { StageSettings } from './spine-api';
 import { SpineFunction } from './spine-function';
 
@@ -200,36 +199,25 @@ export class SpineMesh extends Construct {
       environment: { ...props.environment, SPINE_TABLE_NAME: props.table.tableName },
     });
     this.grantPublish(this.expirer);
-    this.expirySchedule = new events.Rule(this, 'ExpirySchedule', {
-      description: 'Spine MESH: hourly non-delivery reports for messages not downloaded within 5 days',
+    // A failed delivery is retried twice within the hour (scheduleJob); the next hourly run redoes anything still due.
+    ({
+      rule: this.expirySchedule,
+      errorsAlarm: this.expirerErrorsAlarm,
+      failedInvocationsAlarm: this.expiryFailedInvocationsAlarm,
+    } = scheduleJob(this, {
+      ids: { rule: 'ExpirySchedule', errorsAlarm: 'ExpireErrorsAlarm', failedInvocationsAlarm: 'ExpiryFailedInvocationsAlarm' },
+      fn: this.expirer.function,
       schedule: MESH_EXPIRE_SCHEDULE,
-      // A failed delivery is retried twice within the hour; the next hourly run redoes anything still due.
-      targets: [new targets.LambdaFunction(this.expirer.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
-    });
-    // Two alarms cover every way a run can fail: the function failed (Errors), or EventBridge could not
-    // invoke it at all, even after its retries (the rule's FailedInvocations).
-    this.expirerErrorsAlarm = this.alarm(props.alarmTopic, 'ExpireErrorsAlarm', {
-      description: 'Spine MESH expiry job failed: non-delivery reports are late until a run succeeds',
-      metric: this.expirer.function.metricErrors({ period: Duration.minutes(5) }),
-    });
-    this.expiryFailedInvocationsAlarm = this.alarm(props.alarmTopic, 'ExpiryFailedInvocationsAlarm', {
-      description: 'Spine MESH expiry schedule could not invoke the expiry job: non-delivery reports stop until it can',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/Events',
-        metricName: 'FailedInvocations',
-        dimensionsMap: { RuleName: this.expirySchedule.ruleName },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
-    });
-    Validations.of(this.expirySchedule).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason:
+      description: 'Spine MESH: hourly non-delivery reports for messages not downloaded within 5 days',
+      alarmTopic: props.alarmTopic,
+      errorsDescription: 'Spine MESH expiry job failed: non-delivery reports are late until a run succeeds',
+      failedInvocationsDescription: 'Spine MESH expiry schedule could not invoke the expiry job: non-delivery reports stop until it can',
+      dlqReason:
         'The rule\'s only events are the hourly schedule\'s, which carry no data: the expiry job works from the ' +
         'table, and the next hourly run handles everything a missed run left. A target DLQ would hold empty ' +
         'schedule events; what matters, that a delivery failed after EventBridge\'s retries, raises the alarm on ' +
         'the rule\'s FailedInvocations metric (and a failed run the alarm on the function\'s Errors).',
-    });
+    }));
 
     // ---- The API.
     ({ api: this.api, domain: this.domain } = buildMeshApi(this, {
@@ -297,19 +285,5 @@ export class SpineMesh extends Construct {
       sendSid: 'MeshEventsSend',
       keySid: 'MeshKeyViaSQSForSend',
     });
-  }
-
-  /** An alarm when `metric` is above 0 in one period (no data is fine), notifying the alarm topic. */
-  private alarm(topic: sns.ITopic, id: string, what: { description: string; metric: cloudwatch.IMetric }): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: what.description,
-      metric: what.metric,
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    return alarm;
   }
 }

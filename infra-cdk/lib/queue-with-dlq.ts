@@ -5,7 +5,6 @@
 // grantQueueSend lets a producer function send to such a queue.
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keyStatement } from './key-statement';
 import { SpineFunction } from './spine-function';
+import { topicAlarm } from './topic-alarm';
 
 export interface QueueWithDlqProps {
   /** Construct ids: `<prefix>Queue`, `<prefix>DeadLetterQueue`, `<prefix>DeadLetterAlarm`. */
@@ -56,15 +56,10 @@ export function queueWithDlq(scope: Construct, props: QueueWithDlqProps): QueueW
     visibilityTimeout: props.visibilityTimeout,
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
   });
-  const deadLetterAlarm = new cloudwatch.Alarm(scope, `${props.idPrefix}DeadLetterAlarm`, {
-    alarmDescription: props.alarmDescription,
+  const deadLetterAlarm = topicAlarm(scope, `${props.idPrefix}DeadLetterAlarm`, props.alarmTopic, {
+    description: props.alarmDescription,
     metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-    threshold: 0,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
-  deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   return { queue, deadLetterQueue, deadLetterAlarm };
 }
 
