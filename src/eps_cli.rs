@@ -54,7 +54,7 @@ pub fn message(
         None if matches!(kind, Kind::Release) => String::new(),
         None => return Err("--id names the prescription".into()),
     };
-    let items = [client::uuid(&id, "1"), client::uuid(&id, "2")];
+    let items = client::line_items(&id);
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()

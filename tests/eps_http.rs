@@ -80,7 +80,7 @@ fn new_id() -> String {
 }
 
 fn items_of(id: &str) -> [String; 2] {
-    [client::uuid(id, "1"), client::uuid(id, "2")]
+    client::line_items(id)
 }
 
 fn unsigned(id: &str, nhs: &str) -> Value {

@@ -120,7 +120,7 @@ async fn lifecycle(setup: &Setup, worker: usize, n: u64, tally: &mut Tally) -> R
     random[2] = random[2].wrapping_add((n >> 12) as u8);
     let id = PrescriptionId::generate(random, PRESCRIBER_ODS, sequence).map_err(|e| e.to_string())?.to_string();
     let patient = PATIENTS[(n % 2) as usize];
-    let items = [client::uuid(&id, "1"), client::uuid(&id, "2")];
+    let items = client::line_items(&id);
     let order = client::order(
         &id,
         patient,

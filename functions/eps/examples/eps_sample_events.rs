@@ -98,7 +98,7 @@ fn event(
 }
 
 fn order(id: &str, role: &str) -> Value {
-    let items = [client::uuid(id, "1"), client::uuid(id, "2")];
+    let items = client::line_items(id);
     client::order(id, PATIENT, role, PRESCRIBER_ODS, &[&items[0], &items[1]], AUTHORED)
 }
 

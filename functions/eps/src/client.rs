@@ -204,6 +204,12 @@ pub fn claim(claim: &str, id: &str, nhs: &str, ods: &str, replacement_of: Option
     c
 }
 
+/// The line item ids of a two-item prescription built here: derived from its id, so every tool
+/// (`spine eps`, the tests, the sample events, the benchmark) names the same items.
+pub fn line_items(id: &str) -> [String; 2] {
+    [uuid(id, "1"), uuid(id, "2")]
+}
+
 /// A stable UUID for a name (so built messages are reproducible).
 pub fn uuid(name: &str, part: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("spine-eps:{name}:{part}").as_bytes()).to_string()

@@ -32,7 +32,7 @@ pub const AUTHORED_ON: &str = "2026-11-01T09:00:00+00:00";
 
 /// The line item ids of a reference prescription.
 pub fn items(id: &str) -> [String; 2] {
-    [client::uuid(id, "item-1"), client::uuid(id, "item-2")]
+    client::line_items(id)
 }
 
 fn prescription(id: &str, nominated: Option<&str>) -> Prescription {
