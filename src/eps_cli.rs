@@ -42,14 +42,7 @@ pub fn message(
     let id = match id {
         Some(id) => PrescriptionId::parse(id).map_err(|e| e.to_string())?.to_string(),
         None if matches!(kind, Kind::Order | Kind::UnsignedOrder) => {
-            let b = *uuid::Uuid::new_v4().as_bytes();
-            PrescriptionId::generate(
-                [b[0], b[1], b[2]],
-                PRESCRIBER_ODS,
-                u32::from_be_bytes([0, b[3], b[4], b[5]]) & 0xF_FFFF,
-            )
-            .map_err(|e| e.to_string())?
-            .to_string()
+            PrescriptionId::random(PRESCRIBER_ODS).map_err(|e| e.to_string())?.to_string()
         }
         None if matches!(kind, Kind::Release) => String::new(),
         None => return Err("--id names the prescription".into()),

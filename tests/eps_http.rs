@@ -72,19 +72,11 @@ impl Eps {
 
 /// A fresh prescription id at the reference prescriber's practice.
 fn new_id() -> String {
-    let r = uuid::Uuid::new_v4();
-    let b = r.as_bytes();
-    PrescriptionId::generate([b[0], b[1], b[2]], PRESCRIBER_ODS, u32::from(b[3]) << 8 | u32::from(b[4]))
-        .unwrap()
-        .to_string()
-}
-
-fn items_of(id: &str) -> [String; 2] {
-    client::line_items(id)
+    PrescriptionId::random(PRESCRIBER_ODS).unwrap().to_string()
 }
 
 fn unsigned(id: &str, nhs: &str) -> Value {
-    let [a, b] = items_of(id);
+    let [a, b] = client::line_items(id);
     client::order(id, nhs, PRESCRIBER_ROLE, PRESCRIBER_ODS, &[&a, &b], AUTHORED)
 }
 
@@ -126,7 +118,7 @@ async fn prescribe(eps: &Eps, id: &str, nhs: &str) -> Reply {
 }
 
 fn dispensed(id: &str, statuses: [&str; 2]) -> Vec<(String, String)> {
-    items_of(id).into_iter().zip(statuses).map(|(i, s)| (i, s.to_owned())).collect()
+    client::line_items(id).into_iter().zip(statuses).map(|(i, s)| (i, s.to_owned())).collect()
 }
 
 fn dispense_message(notification: &str, id: &str, statuses: [&str; 2], replacement_of: Option<&str>) -> Value {

@@ -33,6 +33,13 @@ impl PrescriptionId {
         Ok(PrescriptionId(format!("{body}{check}")))
     }
 
+    /// A new id for `ods` with random bytes and sequence (the 44 random bits make a clash between
+    /// two callers vanishingly rare; a clash is refused as `DUPLICATE_PRESCRIPTION_ID` anyway).
+    pub fn random(ods: &str) -> Result<Self, EpsError> {
+        let b = *uuid::Uuid::new_v4().as_bytes();
+        Self::generate([b[0], b[1], b[2]], ods, u32::from_be_bytes([0, b[3], b[4], b[5]]))
+    }
+
     /// Parses and checks an id: the layout, the characters of each part, and the check character.
     pub fn parse(text: &str) -> Result<Self, EpsError> {
         let bad = |why: &str| EpsError::invalid_value(format!("invalid prescription id: {why}"));

@@ -26,7 +26,8 @@ pub const ORGANISATION_RELATIONSHIPS: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships";
 pub const STATUS_HISTORY: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory";
 pub const STATUS_HISTORY_CODES: &str = "https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history";
-pub const LINE_ITEM_STATUS: &str = "https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history";
+/// Line items' statuses are coded in the same status-history system.
+pub const LINE_ITEM_STATUS: &str = STATUS_HISTORY_CODES;
 /// EPS's error codes (EPS's own spelling: without `R4/`).
 pub const EPS_ERROR_CODES: &str = "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode";
 
