@@ -8,7 +8,7 @@
 #   curl http://127.0.0.1:9000/lambda-url/pds-get-patient/...   # function URL (API GW v2 payload)
 # (`source scripts/lib.sh && spine_ensure_cargo_lambda` puts cargo-lambda on PATH in that shell.)
 # Notes: the store starts empty unless seeded (the events expect the reference patients); each
-# function runs as its own process, and redb allows one process per database file at a time.
+# function runs as its own process, and one process at a time may open the embedded store.
 #   SPINE_WATCH_ADDR (127.0.0.1), SPINE_WATCH_PORT (9000), SPINE_DATA_DIR (.spine-data/lambda)
 set -euo pipefail
 

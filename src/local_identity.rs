@@ -60,7 +60,7 @@ pub async fn mint_cli(target: &MintFor, data_dir: &Path, origin: &str) -> Result
 /// The embedded store at `data_dir`, if it exists, can be opened (the running Spine holds it
 /// otherwise) and holds the seeded directory.
 async fn open_seeded_store(data_dir: &Path) -> Option<Arc<dyn RecordStore>> {
-    if !data_dir.join("spine.redb").exists() {
+    if !spine_shared::adapters::embedded::EmbeddedStore::exists(data_dir) {
         return None;
     }
     let store = spine_shared::adapters::embedded::EmbeddedStore::open(data_dir).ok()?;

@@ -119,12 +119,12 @@ async fn the_sqs_queue_keeps_the_contract() {
     contract(&q, &support::unique("spine")).await;
 }
 
-/// The embedded queue's writes go through the store's commit groups, beside record writes: under
-/// concurrent load every valid send lands exactly once, a send to an unknown queue fails alone
-/// (without spoiling its group), the records written alongside are all there, and everything
-/// sent survives reopening the store.
+/// The embedded queue's writes go through its commit groups while record writes go through the
+/// record store's: under concurrent load every valid send lands exactly once, a send to an unknown
+/// queue fails alone (without spoiling its group), the records written alongside are all there, and
+/// everything sent survives reopening the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn embedded_queue_writes_share_the_stores_commit_groups() {
+async fn embedded_queue_writes_are_grouped_beside_record_writes() {
     use spine_shared::ports::{Condition, Item, RecordStore};
     let (dir, store) = support::embedded();
     let (q, records) = (store.queues(), store.records());

@@ -1,4 +1,4 @@
-//! The record store contract: one suite, run against the embedded adapter (redb on disk) and the
+//! The record store contract: one suite, run against the embedded adapter (fjall on disk) and the
 //! DynamoDB adapter (moto on loopback). Both must agree on conditions, key-range queries on the
 //! table and the indexes, pagination, transactions, batches and TTL.
 

@@ -1,5 +1,5 @@
 //! Choosing the adapters from the environment, once per cold start. `SPINE_STORE` is `aws` (the
-//! default, DynamoDB table `SPINE_TABLE_NAME`) or `embedded` (redb in `SPINE_DATA_DIR`, for
+//! default, DynamoDB table `SPINE_TABLE_NAME`) or `embedded` (fjall and redb in `SPINE_DATA_DIR`, for
 //! `cargo lambda watch`; only in builds with the `embedded` feature).
 
 use std::sync::Arc;

@@ -56,10 +56,20 @@ pub fn order(id: &str, nhs: &str, role_profile: &str, ods: &str, items: &[&str],
 
 /// `order` signed with `key` (what `$prepare` then the prescriber's smartcard produce), as its
 /// Provenance.
-pub fn signed(mut bundle: Value, key: &SigningKey, timestamp: &str) -> Result<Value, EpsError> {
+pub fn signed(bundle: Value, key: &SigningKey, timestamp: &str) -> Result<Value, EpsError> {
+    signed_with(bundle, timestamp, |digest| signature::sign(digest, key))
+}
+
+/// `order` signed by `sign`, which turns `$prepare`'s digest into `Provenance.signature.data`
+/// ([`signature::sign_with`]).
+pub fn signed_with(
+    mut bundle: Value,
+    timestamp: &str,
+    sign: impl FnOnce(&str) -> Result<String, EpsError>,
+) -> Result<Value, EpsError> {
     let fragments = fhir::messages::order(&bundle)?.fragments;
     let digest = signature::prepare(&fragments, timestamp);
-    with_signature(&mut bundle, &signature::sign(&digest, key)?);
+    with_signature(&mut bundle, &sign(&digest)?);
     Ok(bundle)
 }
 

@@ -87,9 +87,17 @@ pub fn prepare(fragments: &Value, timestamp: &str) -> String {
 /// What a prescriber's system does with `$prepare`'s digest: signs it and builds
 /// `Provenance.signature[0].data`. (Tests, sample events and the benchmark sign this way.)
 pub fn sign(digest: &str, key: &SigningKey) -> Result<String, EpsError> {
+    sign_with(digest, |info| {
+        let signature: Signature = key.sign(info);
+        signature.to_bytes().to_vec()
+    })
+}
+
+/// [`sign`] with any P-256 signer of the SignedInfo returning the fixed-size `r ‖ s` signature
+/// (deterministic here; the load generator signs with ring's faster, randomised one).
+pub fn sign_with(digest: &str, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<String, EpsError> {
     let info = STANDARD.decode(digest).map_err(|_| EpsError::invalid_value("the digest is not base64"))?;
-    let signature: Signature = key.sign(&info);
-    let data = SignatureData { signed_info: digest.to_owned(), signature_value: STANDARD.encode(signature.to_bytes()) };
+    let data = SignatureData { signed_info: digest.to_owned(), signature_value: STANDARD.encode(sign(&info)) };
     Ok(STANDARD.encode(serde_json::to_vec(&data).unwrap_or_default()))
 }
 

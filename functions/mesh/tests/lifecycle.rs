@@ -1,4 +1,4 @@
-//! MESH's events and lifecycle on both adapters (embedded: redb, blob files and the embedded queue;
+//! MESH's events and lifecycle on both adapters (embedded: fjall, blob files and the redb queue;
 //! AWS: DynamoDB, S3 and SQS on moto): a send through the API announces `accepted` once, an
 //! acknowledgement `acknowledged` once; the expiry job turns a DATA message left five days into
 //! `undeliverable`, puts a code-14 REPORT linked to it in the sender's inbox and announces

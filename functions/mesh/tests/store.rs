@@ -1,4 +1,4 @@
-//! The MESH store on both adapters: the embedded store (redb and a blob directory) and AWS
+//! The MESH store on both adapters: the embedded store (fjall, redb and a blob directory) and AWS
 //! (DynamoDB and S3 on moto). Each scenario runs on a fresh table and bucket of each: mailboxes,
 //! single-use tokens (also under concurrent use), messages of one and of several chunks sent out
 //! of order, retried and raced (accepted exactly once, one blob per chunk), the refusals a chunk

@@ -1,4 +1,4 @@
-//! The adapters of the ports: `aws` (DynamoDB, SQS, S3) for Lambda, `embedded` (redb on local
+//! The adapters of the ports: `aws` (DynamoDB, SQS, S3) for Lambda, `embedded` (fjall and redb on local
 //! disk and a blob directory) for the local Spine and the tests. Neither is a test double: both pass
 //! the same contract suites.
 

@@ -2,6 +2,8 @@
 //! (and failed) prescriptions, the cancellation response Bundle carrying the R-code, and the
 //! tracker's Tasks.
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{
@@ -33,15 +35,48 @@ fn searchset(resources: Vec<Value>) -> Value {
     })
 }
 
-/// A release's answer: the released prescriptions' signed Bundles.
-pub fn release_parameters(passed: Vec<Value>) -> Value {
-    json!({
-        "resourceType": "Parameters",
-        "parameter": [
-            { "name": "passedPrescriptions", "resource": searchset(passed) },
-            { "name": "failedPrescriptions", "resource": searchset(Vec::new()) },
+/// A release's answer: the released prescriptions' signed Bundles, as stored (copied into the
+/// answer, not parsed again).
+pub fn release_parameters<'a>(passed: &[&'a RawValue]) -> impl Serialize + 'a {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        resource: &'a RawValue,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Searchset<'a> {
+        resource_type: &'static str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        total: usize,
+        entry: Vec<Entry<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Parameter<'a> {
+        name: &'static str,
+        resource: Searchset<'a>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Parameters<'a> {
+        resource_type: &'static str,
+        parameter: [Parameter<'a>; 2],
+    }
+    fn searchset<'a>(bundles: &[&'a RawValue]) -> Searchset<'a> {
+        Searchset {
+            resource_type: "Bundle",
+            kind: "searchset",
+            total: bundles.len(),
+            entry: bundles.iter().map(|&resource| Entry { resource }).collect(),
+        }
+    }
+    Parameters {
+        resource_type: "Parameters",
+        parameter: [
+            Parameter { name: "passedPrescriptions", resource: searchset(passed) },
+            Parameter { name: "failedPrescriptions", resource: searchset(&[]) },
         ],
-    })
+    }
 }
 
 /// The answer to a cancellation: a message Bundle whose MedicationRequest carries the R-code in

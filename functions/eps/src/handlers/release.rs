@@ -10,6 +10,7 @@
 //! Bundles again, so a lost answer never costs the pharmacy the prescriptions it released.
 
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use spine_shared::identity::Principal;
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler};
@@ -97,12 +98,12 @@ fn released_answer(bundles: &[(String, Vec<u8>)], released: &[Prescription]) -> 
         let bundle = bundles
             .iter()
             .find(|(id, _)| id == &p.id)
-            .and_then(|(_, b)| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|(_, b)| serde_json::from_slice::<&RawValue>(b).ok())
             .ok_or_else(|| EpsError::internal("a released prescription has no stored Bundle"))?;
         passed.push(bundle);
     }
     let patients: Vec<NhsNumber> = released.iter().filter_map(|p| NhsNumber::parse(&p.nhs_number).ok()).collect();
-    Ok(ApiResponse::fhir_json(200, &resources::release_parameters(passed)).with_patients(patients))
+    Ok(ApiResponse::fhir_json(200, &resources::release_parameters(&passed)).with_patients(patients))
 }
 
 /// What a release records: the ids it released (and the patients, for the retry's audit).

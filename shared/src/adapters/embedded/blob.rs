@@ -12,10 +12,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use redb::ReadableDatabase;
-
 use super::backend;
-use super::record::{BLOBS, EmbeddedRecordStore};
+use super::record::EmbeddedRecordStore;
 use crate::ports::blob::{PART_SIZE, validate_key};
 use crate::ports::{BlobStore, StoreResult};
 
@@ -35,9 +33,7 @@ impl EmbeddedBlobStore {
 
     /// The object's bytes if the database holds it.
     fn inline(&self, key: &str) -> StoreResult<Option<Bytes>> {
-        let txn = self.records.database().begin_read().map_err(backend)?;
-        let table = txn.open_table(BLOBS).map_err(backend)?;
-        Ok(table.get(key).map_err(backend)?.map(|v| Bytes::copy_from_slice(v.value())))
+        self.records.blob(key)
     }
 
     async fn remove_inline(&self, key: &str) -> StoreResult<()> {
@@ -45,7 +41,12 @@ impl EmbeddedBlobStore {
             return Ok(());
         }
         let key = key.to_owned();
-        self.records.write_blobs(true, move |t| t.remove(key.as_str()).map(|_| ()).map_err(backend)).await
+        self.records
+            .write_blobs(true, move |t| {
+                t.remove_blob(&key);
+                Ok(())
+            })
+            .await
     }
 
     async fn remove_file(&self, key: &str) -> StoreResult<()> {
@@ -63,7 +64,10 @@ impl EmbeddedBlobStore {
         if body.len() <= INLINE_MAX {
             let owned = key.to_owned();
             self.records
-                .write_blobs(durable, move |t| t.insert(owned.as_str(), body.as_ref()).map(|_| ()).map_err(backend))
+                .write_blobs(durable, move |t| {
+                    t.put_blob(&owned, &body);
+                    Ok(())
+                })
                 .await?;
             return self.remove_file(key).await;
         }
@@ -78,17 +82,7 @@ impl EmbeddedBlobStore {
     /// The keys under `prefix` kept in the database (the local MESH purge walks them; files it
     /// finds in the directory).
     pub fn inline_keys(&self, prefix: &str) -> StoreResult<Vec<String>> {
-        let txn = self.records.database().begin_read().map_err(backend)?;
-        let table = txn.open_table(BLOBS).map_err(backend)?;
-        let mut keys = Vec::new();
-        for entry in table.range(prefix..).map_err(backend)? {
-            let (k, _) = entry.map_err(backend)?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            keys.push(k.value().to_owned());
-        }
-        Ok(keys)
+        self.records.blob_keys(prefix)
     }
 
     fn path(&self, key: &str) -> StoreResult<PathBuf> {
@@ -116,8 +110,8 @@ impl BlobStore for EmbeddedBlobStore {
     }
 
     /// A small object shares the record store's commits: staged, it is committed without waiting
-    /// for the disk and becomes durable with the record write that follows it (redb's durable
-    /// commit makes every earlier commit durable). A large one is a synced file either way.
+    /// for the disk and becomes durable with the record write that follows it (the durable
+    /// commit's journal `fsync` makes every earlier commit durable). A large one is a synced file either way.
     async fn put_staged(&self, key: &str, body: Bytes) -> StoreResult<()> {
         self.put_durable(key, body, false).await
     }

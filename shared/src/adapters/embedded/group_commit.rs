@@ -1,8 +1,9 @@
-//! Group commit for the embedded store: one writer thread owns the database's write side; every
+//! Group commit for the embedded store: one writer thread owns a database's write side; every
 //! write (a record store put, delete, transaction or bulk load; a queue's send, receive or delete)
 //! is queued to it as a job, and the thread runs every job waiting at that moment inside **one**
-//! redb write transaction and one commit (one `fsync`), then answers each job. Under concurrent load a commit serves many requests; alone, a
-//! write costs what it did before.
+//! write transaction and one commit (one `fsync`), then answers each job. Under concurrent load a
+//! commit serves many requests; alone, a write costs what it did before. The record store (fjall)
+//! and the queues (redb) each have a writer; [`Engine`] is what a writer needs of its database.
 //!
 //! Each job is exactly as atomic and isolated as its own transaction was: jobs run one after another
 //! in the transaction, each sees what the jobs before it wrote, and a job either fails *before* it
@@ -16,76 +17,63 @@
 //! never waits for the disk, and a durable one waits for one `fsync` shared by its group.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use redb::{Database, Durability, WriteTransaction};
-
-use super::backend;
-use super::record::Tables;
 use crate::ports::{StoreError, StoreResult, now_epoch_seconds};
 
 /// The most jobs one commit takes (a bound on one transaction's size, not a tuning knob).
 const MAX_GROUP: usize = 256;
 
+/// A database a writer thread commits groups to.
+pub(super) trait Engine: Send + 'static {
+    /// One write transaction (it may borrow the database).
+    type Txn<'e>;
+    /// Opens a transaction that commits durably (`fsync`) or not.
+    fn begin(&self, durable: bool) -> StoreResult<Self::Txn<'_>>;
+    fn commit(txn: Self::Txn<'_>) -> StoreResult<()>;
+}
+
 /// What a job leaves to do once the group's commit is known: answer its caller.
 type Completion = Box<dyn FnOnce(&StoreResult<()>) + Send>;
-/// A job: its writes in the group's transaction, on the record store's tables (open once per group)
-/// or on others it opens itself (the queues'); or the error that kept the transaction from opening.
-type Run = Box<
-    dyn for<'a, 'b> FnOnce(Result<(&'b WriteTransaction, &'a mut Tables<'b>), &StoreError>, i64) -> Completion + Send,
->;
+/// A job: its writes in the group's transaction, or the error that kept the transaction from
+/// opening.
+type Run<E> = Box<dyn FnOnce(Result<&mut <E as Engine>::Txn<'_>, &StoreError>, i64) -> Completion + Send>;
 
-struct Job {
-    run: Run,
+struct Job<E: Engine> {
+    run: Run<E>,
     durable: bool,
 }
 
+/// A group's answers and its commit's outcome.
+type Committed = (Vec<Completion>, StoreResult<()>);
+
 /// The writer thread of one database, and the way to it.
-pub(super) struct GroupCommit {
-    jobs: Option<mpsc::Sender<Job>>,
+pub(super) struct GroupCommit<E: Engine> {
+    jobs: Option<mpsc::Sender<Job<E>>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl GroupCommit {
-    pub(super) fn start(db: Arc<Database>) -> StoreResult<Arc<Self>> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("redb-group-commit".into())
-            .spawn(move || writer(&db, &queue))
-            .map_err(backend)?;
-        Ok(Arc::new(GroupCommit { jobs: Some(jobs), thread: Some(thread) }))
+impl<E: Engine> GroupCommit<E> {
+    /// Starts the writer thread, which owns `db` until the `GroupCommit` is dropped.
+    pub(super) fn start(name: &str, db: E) -> StoreResult<Self> {
+        let (jobs, queue) = mpsc::channel::<Job<E>>();
+        let thread =
+            std::thread::Builder::new().name(name.into()).spawn(move || writer(&db, &queue)).map_err(super::backend)?;
+        Ok(GroupCommit { jobs: Some(jobs), thread: Some(thread) })
     }
 
-    /// Runs `f` on the record store's tables in the next group; answers once that group is committed.
+    /// Runs `f` in the next group's transaction (durable: its commit `fsync`s) and answers once
+    /// that group is committed.
     pub(super) async fn write<T: Send + 'static>(
         &self,
-        durability: Durability,
-        f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
-    ) -> StoreResult<T> {
-        self.write_in(durability, move |_, tables, now| f(tables, now)).await
-    }
-
-    /// Runs `f` on the next group's transaction itself, for tables other than the record store's
-    /// (the queues'), and answers once that group is committed.
-    pub(super) async fn write_txn<T: Send + 'static>(
-        &self,
-        durability: Durability,
-        f: impl FnOnce(&WriteTransaction) -> StoreResult<T> + Send + 'static,
-    ) -> StoreResult<T> {
-        self.write_in(durability, move |txn, _, _| f(txn)).await
-    }
-
-    async fn write_in<T: Send + 'static>(
-        &self,
-        durability: Durability,
-        f: impl FnOnce(&WriteTransaction, &mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
+        durable: bool,
+        f: impl FnOnce(&mut E::Txn<'_>, i64) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let (answer, answered) = tokio::sync::oneshot::channel::<StoreResult<T>>();
-        let run: Run = Box::new(move |open, now| {
+        let run: Run<E> = Box::new(move |open, now| {
             let out = match open {
-                Ok((txn, tables)) => f(txn, tables, now),
+                Ok(txn) => f(txn, now),
                 Err(e) => Err(e.clone()),
             };
             Box::new(move |commit: &StoreResult<()>| {
@@ -95,14 +83,13 @@ impl GroupCommit {
                 });
             })
         });
-        let job = Job { run, durable: !matches!(durability, Durability::None) };
         let jobs = self.jobs.as_ref().ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
-        jobs.send(job).map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
+        jobs.send(Job { run, durable }).map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
         answered.await.map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?
     }
 }
 
-impl Drop for GroupCommit {
+impl<E: Engine> Drop for GroupCommit<E> {
     /// Stops the writer once it has finished what was queued, so the database is closed on return
     /// (it can be opened again at once).
     fn drop(&mut self) {
@@ -113,7 +100,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn writer(db: &Database, queue: &mpsc::Receiver<Job>) {
+fn writer<E: Engine>(db: &E, queue: &mpsc::Receiver<Job<E>>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -122,47 +109,45 @@ fn writer(db: &Database, queue: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let (durable, lazy): (Vec<Job>, Vec<Job>) = group.into_iter().partition(|j| j.durable);
+        let (durable, lazy): (Vec<Job<E>>, Vec<Job<E>>) = group.into_iter().partition(|j| j.durable);
         if !lazy.is_empty() {
-            commit_group(db, lazy, false);
+            answer(commit_group(db, lazy, false));
         }
         if !durable.is_empty() {
-            commit_group(db, durable, true);
+            answer(commit_group(db, durable, true));
         }
     }
 }
 
-/// One transaction for the whole group; then every job is answered with the commit's outcome.
-fn commit_group(db: &Database, group: Vec<Job>, durable: bool) {
+/// Answers every job of a group with its commit's outcome.
+fn answer((completions, outcome): Committed) {
+    for complete in completions {
+        complete(&outcome);
+    }
+}
+
+/// One transaction for the whole group: the jobs' answers, and the commit's outcome.
+fn commit_group<E: Engine>(db: &E, group: Vec<Job<E>>, durable: bool) -> Committed {
     let now = now_epoch_seconds();
     let mut completions = Vec::with_capacity(group.len());
-    let txn = db.begin_write().map_err(backend).and_then(|mut txn| {
-        txn.set_durability(if durable { Durability::Immediate } else { Durability::None }).map_err(backend)?;
-        Ok(txn)
-    });
-    let outcome = match txn {
+    let outcome = match db.begin(durable) {
         Err(e) => {
             for job in group {
                 completions.push((job.run)(Err(&e), now));
             }
             Err(e)
         }
-        Ok(txn) => {
-            let ran = std::panic::catch_unwind(AssertUnwindSafe(|| -> StoreResult<()> {
-                let mut tables = Tables::open(&txn)?;
+        Ok(mut txn) => {
+            let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 for job in group {
-                    completions.push((job.run)(Ok((&txn, &mut tables)), now));
+                    completions.push((job.run)(Ok(&mut txn), now));
                 }
-                Ok(())
             }));
             match ran {
-                Ok(Ok(())) => txn.commit().map_err(backend),
-                Ok(Err(e)) => Err(e),
+                Ok(()) => E::commit(txn),
                 Err(_) => Err(StoreError::Backend("a write panicked; its group was abandoned".into())),
             }
         }
     };
-    for complete in completions {
-        complete(&outcome);
-    }
+    (completions, outcome)
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::backend;
-use super::group_commit::GroupCommit;
+use super::group_commit::{Engine, GroupCommit};
 use crate::ports::queue::{MAX_BATCH, QueueSpec};
 use crate::ports::{OutgoingMessage, Queue, ReceivedMessage, StoreError, StoreResult};
 
@@ -27,10 +27,27 @@ pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
     txn.commit().map_err(backend)
 }
 
+/// The queues' database, committed to by its own writer (a B-tree: a queue is read from its head
+/// and deleted from there, which an LSM tree's tombstones would slow).
+impl Engine for Arc<Database> {
+    type Txn<'e> = redb::WriteTransaction;
+
+    fn begin(&self, durable: bool) -> StoreResult<redb::WriteTransaction> {
+        let mut txn = self.begin_write().map_err(backend)?;
+        let durability = if durable { redb::Durability::Immediate } else { redb::Durability::None };
+        txn.set_durability(durability).map_err(backend)?;
+        Ok(txn)
+    }
+
+    fn commit(txn: redb::WriteTransaction) -> StoreResult<()> {
+        txn.commit().map_err(backend)
+    }
+}
+
 #[derive(Clone)]
 pub struct EmbeddedQueue {
     db: Arc<Database>,
-    writer: Arc<GroupCommit>,
+    writer: Arc<GroupCommit<Arc<Database>>>,
 }
 
 /// A stored message: id, body, receive count and when it becomes visible (ms since the epoch).
@@ -81,7 +98,7 @@ fn parse_receipt(r: &str) -> StoreResult<(u64, u32)> {
 }
 
 impl EmbeddedQueue {
-    pub(super) fn new(db: Arc<Database>, writer: Arc<GroupCommit>) -> Self {
+    pub(super) fn new(db: Arc<Database>, writer: Arc<GroupCommit<Arc<Database>>>) -> Self {
         EmbeddedQueue { db, writer }
     }
 
@@ -89,7 +106,7 @@ impl EmbeddedQueue {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.write_with(redb::Durability::Immediate, f).await
+        self.write_with(true, f).await
     }
 
     /// A write of the given durability, in the store writer's next group (with the record store's
@@ -100,24 +117,19 @@ impl EmbeddedQueue {
     /// before it changes anything (an unknown queue, a stale receipt) or with a storage fault.
     async fn write_with<T: Send + 'static>(
         &self,
-        durability: redb::Durability,
+        durable: bool,
         f: impl FnOnce(&redb::WriteTransaction) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.writer.write_txn(durability, f).await
+        self.writer.write(durable, move |txn, _| f(txn)).await
     }
 
     /// Appends a batch in the writer's next group, with the given durability.
-    async fn send_with(
-        &self,
-        durability: redb::Durability,
-        queue: &str,
-        batch: Vec<OutgoingMessage>,
-    ) -> StoreResult<()> {
+    async fn send_with(&self, durable: bool, queue: &str, batch: Vec<OutgoingMessage>) -> StoreResult<()> {
         if batch.is_empty() || batch.len() > MAX_BATCH {
             return Err(StoreError::Invalid(format!("a batch has 1 to {MAX_BATCH} messages")));
         }
         let queue = queue.to_owned();
-        self.write_with(durability, move |txn| {
+        self.write_with(durable, move |txn| {
             spec_of(txn, &queue)?;
             let now = now_ms();
             for m in batch {
@@ -172,17 +184,17 @@ impl Queue for EmbeddedQueue {
     }
 
     async fn send_batch(&self, queue: &str, batch: Vec<OutgoingMessage>) -> StoreResult<()> {
-        self.send_with(redb::Durability::Immediate, queue, batch).await
+        self.send_with(true, queue, batch).await
     }
 
     async fn send_batch_lazy(&self, queue: &str, batch: Vec<OutgoingMessage>) -> StoreResult<()> {
-        self.send_with(redb::Durability::None, queue, batch).await
+        self.send_with(false, queue, batch).await
     }
 
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>> {
         let queue = queue.to_owned();
         let max = max.clamp(1, MAX_BATCH);
-        self.write_with(redb::Durability::None, move |txn| {
+        self.write_with(false, move |txn| {
             let dead_letter = spec_of(txn, &queue)?;
             let now = now_ms();
             let mut out = Vec::new();

@@ -1,50 +1,80 @@
-//! The embedded record store: redb tables for the items and for each secondary index. Every write
-//! is atomic and durable as if it had its own redb transaction; concurrent writes share one
-//! transaction and one commit ([`super::group_commit`]). Reads run inline (microseconds).
+//! The embedded record store: fjall (a log-structured merge tree on disk) keyspaces for the items,
+//! each secondary index and the blob store's small objects. A write appends to fjall's journal and
+//! its memory table, so a request costs about what it writes, wherever its keys fall (a B-tree
+//! rewrites a page per key). Every write is atomic and durable as if it had its own transaction;
+//! concurrent writes share one transaction and one journal `fsync` ([`super::group_commit`]).
+//! Reads run inline on a snapshot (microseconds).
 
-use std::ops::Bound;
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
+use bytes::Bytes;
+use fjall::{KeyspaceCreateOptions, PersistMode, Readable, SingleWriterTxDatabase, SingleWriterTxKeyspace};
 
-use super::group_commit::GroupCommit;
-use super::{backend, codec};
+use super::group_commit::{Engine, GroupCommit};
+use super::{backend, codec, keys};
 use crate::ports::record::validate_transaction;
 use crate::ports::{
-    Condition, Cursor, Index, IndexKey, Item, KeyCondition, Page, Query, RecordStore, StoreError, StoreResult, WriteOp,
+    Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, StoreResult, WriteOp,
     now_epoch_seconds,
 };
 
-type Key2<'a> = (&'a str, &'a str);
-type Key4<'a> = (&'a str, &'a str, &'a str, &'a str);
+/// The database and its keyspaces.
+pub(super) struct RecordDb {
+    db: SingleWriterTxDatabase,
+    items: SingleWriterTxKeyspace,
+    gsi1: SingleWriterTxKeyspace,
+    gsi2: SingleWriterTxKeyspace,
+    /// Small blob objects, by key (see [`super::blob`]): written in the record store's groups.
+    blobs: SingleWriterTxKeyspace,
+}
 
-const ITEMS: TableDefinition<Key2, &[u8]> = TableDefinition::new("items");
-const GSI1: TableDefinition<Key4, ()> = TableDefinition::new("gsi1");
-const GSI2: TableDefinition<Key4, ()> = TableDefinition::new("gsi2");
-/// Small blob objects, by key (see [`super::blob`]): written in the record store's groups.
-pub(super) const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
+impl RecordDb {
+    /// Opens (or creates) the database in `dir` with a block cache of `cache_bytes`.
+    pub(super) fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
+        let db = SingleWriterTxDatabase::builder(dir).cache_size(cache_bytes).open().map_err(backend)?;
+        let keyspace = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default).map_err(backend);
+        Ok(RecordDb {
+            items: keyspace("items")?,
+            gsi1: keyspace("gsi1")?,
+            gsi2: keyspace("gsi2")?,
+            blobs: keyspace("blobs")?,
+            db,
+        })
+    }
 
-/// Sort keys never hold this character, so it bounds a prefix range from above.
-const MAX_CHAR: &str = "\u{10FFFF}";
+    fn index(&self, index: Index) -> &SingleWriterTxKeyspace {
+        match index {
+            Index::Table => &self.items,
+            Index::Gsi1 => &self.gsi1,
+            Index::Gsi2 => &self.gsi2,
+        }
+    }
+}
 
-pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
-    let txn = db.begin_write().map_err(backend)?;
-    txn.open_table(ITEMS).map_err(backend)?;
-    txn.open_table(GSI1).map_err(backend)?;
-    txn.open_table(GSI2).map_err(backend)?;
-    txn.open_table(BLOBS).map_err(backend)?;
-    txn.commit().map_err(backend)
+/// A durable commit `fdatasync`s fjall's journal; the others reach the OS only.
+impl Engine for Arc<RecordDb> {
+    type Txn<'e> = RecordTxn<'e>;
+
+    fn begin(&self, durable: bool) -> StoreResult<RecordTxn<'_>> {
+        let tx = self.db.write_tx().durability(durable.then_some(PersistMode::SyncData));
+        Ok(RecordTxn { tx, db: self })
+    }
+
+    fn commit(txn: RecordTxn<'_>) -> StoreResult<()> {
+        txn.tx.commit().map_err(backend)
+    }
 }
 
 #[derive(Clone)]
 pub struct EmbeddedRecordStore {
-    db: Arc<Database>,
-    writer: Arc<GroupCommit>,
+    db: Arc<RecordDb>,
+    writer: Arc<GroupCommit<Arc<RecordDb>>>,
 }
 
 impl EmbeddedRecordStore {
-    pub(super) fn new(db: Arc<Database>, writer: Arc<GroupCommit>) -> Self {
+    pub(super) fn new(db: Arc<RecordDb>, writer: Arc<GroupCommit<Arc<RecordDb>>>) -> Self {
         EmbeddedRecordStore { db, writer }
     }
 
@@ -53,112 +83,98 @@ impl EmbeddedRecordStore {
     pub(super) async fn write_blobs<T: Send + 'static>(
         &self,
         durable: bool,
-        f: impl FnOnce(&mut Table<'_, &'static str, &'static [u8]>) -> StoreResult<T> + Send + 'static,
+        f: impl FnOnce(&mut RecordTxn<'_>) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let durability = if durable { redb::Durability::Immediate } else { redb::Durability::None };
-        self.writer.write(durability, move |t, _| f(&mut t.blobs)).await
+        self.writer.write(durable, move |t, _| f(t)).await
     }
 
-    pub(super) fn database(&self) -> &Database {
-        &self.db
+    /// A small blob object, if the database holds it.
+    pub(super) fn blob(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        let value = self.db.blobs.get(key).map_err(backend)?;
+        Ok(value.map(|v| Bytes::copy_from_slice(&v)))
+    }
+
+    /// The keys of the small blob objects under `prefix`.
+    pub(super) fn blob_keys(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        let snapshot = self.db.db.read_tx();
+        let mut out = Vec::new();
+        for entry in snapshot.prefix(self.db.blobs.inner(), prefix) {
+            let key = entry.key().map_err(backend)?;
+            out.push(String::from_utf8(key.to_vec()).map_err(backend)?);
+        }
+        Ok(out)
     }
 
     /// Deletes every expired item, as DynamoDB's TTL sweeper would. Returns how many went.
     pub fn purge_expired(&self) -> StoreResult<usize> {
         let now = now_epoch_seconds();
-        let txn = self.db.begin_write().map_err(backend)?;
-        let mut purged = 0;
-        {
-            let mut tables = Tables::open(&txn)?;
-            let mut expired = Vec::new();
-            for entry in tables.items.iter().map_err(backend)? {
-                let (k, v) = entry.map_err(backend)?;
-                if codec::expires_at(v.value()).is_some_and(|t| t <= now) {
-                    let (pk, sk) = k.value();
-                    expired.push((pk.to_owned(), sk.to_owned()));
-                }
-            }
-            for (pk, sk) in expired {
-                tables.remove(&pk, &sk)?;
-                purged += 1;
+        let snapshot = self.db.db.read_tx();
+        let mut expired = Vec::new();
+        for entry in snapshot.iter(self.db.items.inner()) {
+            let (k, v) = entry.into_inner().map_err(backend)?;
+            if codec::expires_at(&v).is_some_and(|t| t <= now) {
+                let [pk, sk] = keys::split::<2>(&k)?;
+                expired.push((pk.to_owned(), sk.to_owned()));
             }
         }
-        txn.commit().map_err(backend)?;
-        Ok(purged)
+        let mut txn = self.db.begin(true)?;
+        for (pk, sk) in &expired {
+            let found = txn.checked(pk, sk, Condition::None, now, None)?;
+            txn.remove(found);
+        }
+        Arc::<RecordDb>::commit(txn)?;
+        Ok(expired.len())
     }
 
+    /// A write of the given durability, in the writer's next group. Writes that are not durable
+    /// reach the disk with the next durable commit (or are lost together on a crash).
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
+        durable: bool,
+        f: impl FnOnce(&mut RecordTxn<'_>, i64) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.write_with(redb::Durability::Immediate, f).await
-    }
-
-    /// A write of the given durability, in the writer's next group. `Durability::None` writes
-    /// reach the disk with the next durable commit (or are lost together on a crash).
-    async fn write_with<T: Send + 'static>(
-        &self,
-        durability: redb::Durability,
-        f: impl FnOnce(&mut Tables<'_>, i64) -> StoreResult<T> + Send + 'static,
-    ) -> StoreResult<T> {
-        self.writer.write(durability, f).await
+        self.writer.write(durable, f).await
     }
 
     fn query_sync(&self, q: &Query) -> StoreResult<Page> {
         let now = now_epoch_seconds();
-        let txn = self.db.begin_read().map_err(backend)?;
-        let items = txn.open_table(ITEMS).map_err(backend)?;
+        let snapshot = self.db.db.read_tx();
         let limit = q.limit.unwrap_or(usize::MAX).max(1);
         let mut page = Page::default();
         let mut examined = 0usize;
         let mut last: Option<Cursor> = None;
-        match q.index {
-            Index::Table => {
-                let (lo, hi) = bounds2(q);
-                let range = items.range::<Key2>((borrow2(&lo), borrow2(&hi))).map_err(backend)?;
-                let iter: Box<dyn Iterator<Item = _>> =
-                    if q.ascending { Box::new(range) } else { Box::new(range.rev()) };
-                for entry in iter {
-                    let (k, v) = entry.map_err(backend)?;
-                    let (pk, sk) = k.value();
-                    if !q.sk.matches(sk) {
-                        continue;
-                    }
-                    examined += 1;
-                    last = Some(Cursor { pk: pk.to_owned(), sk: sk.to_owned(), index_key: None });
-                    if codec::expires_at(v.value()).is_none_or(|t| t > now) {
-                        page.items.push(codec::decode(pk, sk, v.value())?);
-                    }
-                    if examined == limit {
-                        break;
-                    }
+        let range = match q.index {
+            Index::Table => keys::table_range(q),
+            Index::Gsi1 | Index::Gsi2 => keys::index_range(q),
+        };
+        let entries = snapshot.range(self.db.index(q.index).inner(), range);
+        let entries: Box<dyn Iterator<Item = fjall::Guard>> =
+            if q.ascending { Box::new(entries) } else { Box::new(entries.rev()) };
+        for entry in entries {
+            let (k, v) = entry.into_inner().map_err(backend)?;
+            let (pk, sk, value, index_key) = if q.index == Index::Table {
+                let [pk, sk] = keys::split::<2>(&k)?;
+                if !q.sk.matches(sk) {
+                    continue;
                 }
+                (pk, sk, Some(v), None)
+            } else {
+                let [ipk, isk, pk, sk] = keys::split::<4>(&k)?;
+                if !q.sk.matches(isk) {
+                    continue;
+                }
+                let value = snapshot.get(self.db.items.inner(), keys::join(&[pk, sk])).map_err(backend)?;
+                (pk, sk, value, Some(IndexKey::new(ipk, isk)))
+            };
+            examined += 1;
+            if let Some(v) = value
+                && codec::expires_at(&v).is_none_or(|t| t > now)
+            {
+                page.items.push(codec::decode(pk, sk, &v)?);
             }
-            Index::Gsi1 | Index::Gsi2 => {
-                let def = if q.index == Index::Gsi1 { GSI1 } else { GSI2 };
-                let index = txn.open_table(def).map_err(backend)?;
-                let (lo, hi) = bounds4(q);
-                let range = index.range::<Key4>((borrow4(&lo), borrow4(&hi))).map_err(backend)?;
-                let iter: Box<dyn Iterator<Item = _>> =
-                    if q.ascending { Box::new(range) } else { Box::new(range.rev()) };
-                for entry in iter {
-                    let (k, _) = entry.map_err(backend)?;
-                    let (ipk, isk, pk, sk) = k.value();
-                    if !q.sk.matches(isk) {
-                        continue;
-                    }
-                    examined += 1;
-                    last =
-                        Some(Cursor { pk: pk.to_owned(), sk: sk.to_owned(), index_key: Some(IndexKey::new(ipk, isk)) });
-                    if let Some(v) = items.get((pk, sk)).map_err(backend)?
-                        && codec::expires_at(v.value()).is_none_or(|t| t > now)
-                    {
-                        page.items.push(codec::decode(pk, sk, v.value())?);
-                    }
-                    if examined == limit {
-                        break;
-                    }
-                }
+            last = Some(Cursor { pk: pk.to_owned(), sk: sk.to_owned(), index_key });
+            if examined == limit {
+                break;
             }
         }
         if examined == limit {
@@ -168,155 +184,96 @@ impl EmbeddedRecordStore {
     }
 }
 
-/// A bound over owned tuple parts, borrowed when the range is built.
-type OwnedBound<const N: usize> = Bound<[String; N]>;
+/// What a write found under its key (expired or not), once its condition held.
+struct Stored(Option<Item>);
 
-fn borrow2(b: &OwnedBound<2>) -> Bound<Key2<'_>> {
-    match b {
-        Bound::Included(k) => Bound::Included((k[0].as_str(), k[1].as_str())),
-        Bound::Excluded(k) => Bound::Excluded((k[0].as_str(), k[1].as_str())),
-        Bound::Unbounded => Bound::Unbounded,
-    }
+/// One write transaction of the record store's writer: items with their index entries, and small
+/// blob objects.
+pub(super) struct RecordTxn<'e> {
+    tx: fjall::SingleWriterWriteTx<'e>,
+    db: &'e RecordDb,
 }
 
-fn borrow4(b: &OwnedBound<4>) -> Bound<Key4<'_>> {
-    match b {
-        Bound::Included(k) => Bound::Included((k[0].as_str(), k[1].as_str(), k[2].as_str(), k[3].as_str())),
-        Bound::Excluded(k) => Bound::Excluded((k[0].as_str(), k[1].as_str(), k[2].as_str(), k[3].as_str())),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
-/// The sort-key interval a condition selects: (low inclusive, high inclusive); `None` high means
-/// the end of the partition.
-fn sk_interval(c: &KeyCondition) -> (String, Option<String>) {
-    match c {
-        KeyCondition::All => (String::new(), None),
-        KeyCondition::Equals(v) => (v.clone(), Some(v.clone())),
-        KeyCondition::BeginsWith(p) => (p.clone(), Some(format!("{p}{MAX_CHAR}"))),
-        KeyCondition::Between(a, b) => (a.clone(), Some(b.clone())),
-    }
-}
-
-fn bounds2(q: &Query) -> (OwnedBound<2>, OwnedBound<2>) {
-    let (lo, hi) = sk_interval(&q.sk);
-    let mut low = Bound::Included([q.pk.clone(), lo]);
-    let mut high = match hi {
-        Some(hi) => Bound::Included([q.pk.clone(), hi]),
-        None => Bound::Excluded([format!("{}\0", q.pk), String::new()]),
-    };
-    if let Some(c) = &q.start_after {
-        let at = Bound::Excluded([q.pk.clone(), c.sk.clone()]);
-        if q.ascending { low = at } else { high = at }
-    }
-    (low, high)
-}
-
-fn bounds4(q: &Query) -> (OwnedBound<4>, OwnedBound<4>) {
-    let (lo, hi) = sk_interval(&q.sk);
-    let mut low = Bound::Included([q.pk.clone(), lo, String::new(), String::new()]);
-    let mut high = match hi {
-        Some(hi) => Bound::Included([q.pk.clone(), hi, MAX_CHAR.to_owned(), MAX_CHAR.to_owned()]),
-        None => Bound::Excluded([format!("{}\0", q.pk), String::new(), String::new(), String::new()]),
-    };
-    if let Some(Cursor { pk, sk, index_key: Some(ik) }) = &q.start_after {
-        let at = Bound::Excluded([ik.pk.clone(), ik.sk.clone(), pk.clone(), sk.clone()]);
-        if q.ascending { low = at } else { high = at }
-    }
-    (low, high)
-}
-
-/// The open tables of one write transaction.
-pub(super) struct Tables<'t> {
-    items: Table<'t, Key2<'static>, &'static [u8]>,
-    gsi1: Table<'t, Key4<'static>, ()>,
-    gsi2: Table<'t, Key4<'static>, ()>,
-    pub(super) blobs: Table<'t, &'static str, &'static [u8]>,
-}
-
-impl<'t> Tables<'t> {
-    pub(super) fn open(txn: &'t redb::WriteTransaction) -> StoreResult<Self> {
-        Ok(Tables {
-            items: txn.open_table(ITEMS).map_err(backend)?,
-            gsi1: txn.open_table(GSI1).map_err(backend)?,
-            gsi2: txn.open_table(GSI2).map_err(backend)?,
-            blobs: txn.open_table(BLOBS).map_err(backend)?,
-        })
-    }
-
-    /// The live (present, unexpired) item under this key.
-    fn current(&self, pk: &str, sk: &str, now: i64) -> StoreResult<Option<Item>> {
-        match self.items.get((pk, sk)).map_err(backend)? {
-            Some(v) => {
-                let item = codec::decode(pk, sk, v.value())?;
-                Ok((!item.is_expired(now)).then_some(item))
-            }
+impl RecordTxn<'_> {
+    /// The item under this key, expired or not.
+    fn stored(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
+        match self.tx.get(self.db.items.inner(), keys::join(&[pk, sk])).map_err(backend)? {
+            Some(v) => Ok(Some(codec::decode(pk, sk, &v)?)),
             None => Ok(None),
         }
     }
 
-    fn holds(&self, pk: &str, sk: &str, condition: Condition, now: i64) -> StoreResult<bool> {
-        if condition == Condition::None {
-            return Ok(true);
-        }
-        let current = self.current(pk, sk, now)?;
-        Ok(match condition {
+    /// The item under this key if `condition` holds for it (on the live, unexpired item), to
+    /// replace or remove it without reading it again; `Err(ConditionFailed)` otherwise.
+    fn checked(&self, pk: &str, sk: &str, condition: Condition, now: i64, op: Option<usize>) -> StoreResult<Stored> {
+        keys::check(&[pk, sk])?;
+        let stored = self.stored(pk, sk)?;
+        let live = stored.as_ref().filter(|item| !item.is_expired(now));
+        let holds = match condition {
             Condition::None => true,
-            Condition::NotExists => current.is_none(),
-            Condition::Exists => current.is_some(),
-            Condition::VersionIs(v) => current.is_some_and(|i| i.version == v),
-        })
+            Condition::NotExists => live.is_none(),
+            Condition::Exists => live.is_some(),
+            Condition::VersionIs(v) => live.is_some_and(|i| i.version == v),
+        };
+        if holds { Ok(Stored(stored)) } else { Err(StoreError::ConditionFailed { op }) }
     }
 
-    fn remove(&mut self, pk: &str, sk: &str) -> StoreResult<()> {
-        let old = self.items.remove((pk, sk)).map_err(backend)?.map(|v| codec::decode(pk, sk, v.value()));
-        if let Some(old) = old {
-            let old = old?;
-            if let Some(k) = &old.gsi1 {
-                self.gsi1.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
-            }
-            if let Some(k) = &old.gsi2 {
-                self.gsi2.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
-            }
+    /// Removes the item `checked` found, with its index entries.
+    fn remove(&mut self, found: Stored) {
+        if let Some(old) = found.0 {
+            self.tx.remove(&self.db.items, keys::join(&[&old.pk, &old.sk]));
+            self.unindex(&old, None, None);
         }
-        Ok(())
     }
 
-    fn insert(&mut self, item: &Item) -> StoreResult<()> {
+    /// Writes the item and its index entries over the one `checked` found; its keys were checked
+    /// ([`keys::check_item`]) before the job wrote anything.
+    fn insert(&mut self, item: &Item, found: Stored) {
         let (pk, sk) = (item.pk.as_str(), item.sk.as_str());
-        let previous = self.items.insert((pk, sk), codec::encode(item).as_slice()).map_err(backend)?;
-        let old = previous.map(|v| codec::decode(pk, sk, v.value())).transpose()?;
-        let (old_gsi1, old_gsi2) = old.map_or((None, None), |o| (o.gsi1, o.gsi2));
-        // An index entry the new item keeps is left alone (rewriting it would copy its page);
-        // the replaced item's other entries go.
-        if old_gsi1 != item.gsi1 {
-            if let Some(k) = &old_gsi1 {
-                self.gsi1.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
-            }
-            if let Some(k) = &item.gsi1 {
-                self.gsi1.insert((k.pk.as_str(), k.sk.as_str(), pk, sk), ()).map_err(backend)?;
+        let old = found.0;
+        self.tx.insert(&self.db.items, keys::join(&[pk, sk]), codec::encode(item));
+        // An index entry the new item keeps is left alone; the replaced item's others go.
+        if let Some(old) = &old {
+            self.unindex(old, item.gsi1.as_ref(), item.gsi2.as_ref());
+        }
+        for (index, key, before) in [
+            (&self.db.gsi1, &item.gsi1, old.as_ref().and_then(|o| o.gsi1.as_ref())),
+            (&self.db.gsi2, &item.gsi2, old.as_ref().and_then(|o| o.gsi2.as_ref())),
+        ] {
+            if let Some(k) = key
+                && before != Some(k)
+            {
+                self.tx.insert(index, keys::join(&[&k.pk, &k.sk, pk, sk]), []);
             }
         }
-        if old_gsi2 != item.gsi2 {
-            if let Some(k) = &old_gsi2 {
-                self.gsi2.remove((k.pk.as_str(), k.sk.as_str(), pk, sk)).map_err(backend)?;
-            }
-            if let Some(k) = &item.gsi2 {
-                self.gsi2.insert((k.pk.as_str(), k.sk.as_str(), pk, sk), ()).map_err(backend)?;
+    }
+
+    /// Removes `old`'s index entries other than the ones kept (`keep1`, `keep2`).
+    fn unindex(&mut self, old: &Item, keep1: Option<&IndexKey>, keep2: Option<&IndexKey>) {
+        for (index, key, keep) in [(&self.db.gsi1, &old.gsi1, keep1), (&self.db.gsi2, &old.gsi2, keep2)] {
+            if let Some(k) = key
+                && keep != Some(k)
+            {
+                self.tx.remove(index, keys::join(&[&k.pk, &k.sk, &old.pk, &old.sk]));
             }
         }
-        Ok(())
+    }
+
+    pub(super) fn put_blob(&mut self, key: &str, body: &[u8]) {
+        self.tx.insert(&self.db.blobs, key, body);
+    }
+
+    pub(super) fn remove_blob(&mut self, key: &str) {
+        self.tx.remove(&self.db.blobs, key);
     }
 }
 
 #[async_trait]
 impl RecordStore for EmbeddedRecordStore {
     async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
-        let txn = self.db.begin_read().map_err(backend)?;
-        let items = txn.open_table(ITEMS).map_err(backend)?;
-        match items.get((pk, sk)).map_err(backend)? {
+        match self.db.items.get(keys::join(&[pk, sk])).map_err(backend)? {
             Some(v) => {
-                let item = codec::decode(pk, sk, v.value())?;
+                let item = codec::decode(pk, sk, &v)?;
                 Ok((!item.is_expired(now_epoch_seconds())).then_some(item))
             }
             None => Ok(None),
@@ -324,11 +281,11 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        self.write(move |t, now| {
-            if !t.holds(&item.pk, &item.sk, condition, now)? {
-                return Err(StoreError::ConditionFailed { op: None });
-            }
-            t.insert(&item)
+        keys::check_item(&item)?;
+        self.write(true, move |t, now| {
+            let found = t.checked(&item.pk, &item.sk, condition, now, None)?;
+            t.insert(&item, found);
+            Ok(())
         })
         .await
     }
@@ -336,22 +293,21 @@ impl RecordStore for EmbeddedRecordStore {
     /// Committed without waiting for the disk ([`super::group_commit`] commits these first, in a
     /// non-durable transaction); they reach the disk with the next durable commit.
     async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        self.write_with(redb::Durability::None, move |t, now| {
-            if !t.holds(&item.pk, &item.sk, condition, now)? {
-                return Err(StoreError::ConditionFailed { op: None });
-            }
-            t.insert(&item)
+        keys::check_item(&item)?;
+        self.write(false, move |t, now| {
+            let found = t.checked(&item.pk, &item.sk, condition, now, None)?;
+            t.insert(&item, found);
+            Ok(())
         })
         .await
     }
 
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
-        self.write(move |t, now| {
-            if !t.holds(&pk, &sk, condition, now)? {
-                return Err(StoreError::ConditionFailed { op: None });
-            }
-            t.remove(&pk, &sk)
+        self.write(true, move |t, now| {
+            let found = t.checked(&pk, &sk, condition, now, None)?;
+            t.remove(found);
+            Ok(())
         })
         .await
     }
@@ -362,7 +318,13 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn transact_write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         validate_transaction(&ops)?;
-        self.write(move |t, now| {
+        for op in &ops {
+            if let WriteOp::Put { item, .. } = op {
+                keys::check_item(item)?;
+            }
+        }
+        self.write(true, move |t, now| {
+            let mut found = Vec::with_capacity(ops.len());
             for (i, op) in ops.iter().enumerate() {
                 let (pk, sk) = op.key();
                 let condition = match op {
@@ -370,15 +332,13 @@ impl RecordStore for EmbeddedRecordStore {
                     | WriteOp::Delete { condition, .. }
                     | WriteOp::Check { condition, .. } => *condition,
                 };
-                if !t.holds(pk, sk, condition, now)? {
-                    // Returning before commit drops the transaction: nothing is written.
-                    return Err(StoreError::ConditionFailed { op: Some(i) });
-                }
+                // Returning before the writes leaves the transaction as it was: nothing is written.
+                found.push(t.checked(pk, sk, condition, now, Some(i))?);
             }
-            for op in &ops {
+            for (op, found) in ops.iter().zip(found) {
                 match op {
-                    WriteOp::Put { item, .. } => t.insert(item)?,
-                    WriteOp::Delete { pk, sk, .. } => t.remove(pk, sk)?,
+                    WriteOp::Put { item, .. } => t.insert(item, found),
+                    WriteOp::Delete { .. } => t.remove(found),
                     WriteOp::Check { .. } => {}
                 }
             }
@@ -390,9 +350,11 @@ impl RecordStore for EmbeddedRecordStore {
     /// Bulk loads skip the fsync: they become durable with the next conditional or single write
     /// (every seed ends with one), and a crash before it loses whole batches, never half of one.
     async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
-        self.write_with(redb::Durability::None, move |t, _| {
+        items.iter().try_for_each(keys::check_item)?;
+        self.write(false, move |t, now| {
             for item in &items {
-                t.insert(item)?;
+                let found = t.checked(&item.pk, &item.sk, Condition::None, now, None)?;
+                t.insert(item, found);
             }
             Ok(())
         })
@@ -401,17 +363,40 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn batch_get(&self, keys: Vec<(String, String)>) -> StoreResult<Vec<Item>> {
         let now = now_epoch_seconds();
-        let txn = self.db.begin_read().map_err(backend)?;
-        let items = txn.open_table(ITEMS).map_err(backend)?;
+        let snapshot = self.db.db.read_tx();
         let mut out = Vec::with_capacity(keys.len());
         for (pk, sk) in &keys {
-            if let Some(v) = items.get((pk.as_str(), sk.as_str())).map_err(backend)? {
-                let item = codec::decode(pk, sk, v.value())?;
+            if let Some(v) = snapshot.get(self.db.items.inner(), keys::join(&[pk, sk])).map_err(backend)? {
+                let item = codec::decode(pk, sk, &v)?;
                 if !item.is_expired(now) {
                     out.push(item);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::EmbeddedStore;
+    use crate::ports::{Condition, IndexKey, Item, RecordStore, StoreError, WriteOp};
+
+    /// A key part holding NUL is refused before anything is written (the embedded store's keys
+    /// are the parts joined by NUL); the transaction it was part of writes nothing.
+    #[tokio::test]
+    async fn a_key_with_a_nul_is_refused_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap().records();
+        let bad = store.put(Item::new("P#\0", "R", vec![1]), Condition::None).await;
+        assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+        let bad_index = Item::new("P#2", "R", vec![1]).with_gsi1(IndexKey::new("F#\0", "x"));
+        let ops = vec![
+            WriteOp::Put { item: Item::new("P#1", "R", vec![1]), condition: Condition::NotExists },
+            WriteOp::Put { item: bad_index, condition: Condition::None },
+        ];
+        assert!(matches!(store.transact_write(ops).await, Err(StoreError::Invalid(_))));
+        assert_eq!(store.get("P#1", "R").await.unwrap(), None);
+        assert_eq!(store.get("P#2", "R").await.unwrap(), None);
     }
 }
