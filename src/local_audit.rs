@@ -28,7 +28,7 @@ pub fn open(data_dir: &Path, flush: Flush, writer: bool) -> Result<LocalAudit, S
         AuditJournal::open(&journal_dir, flush).map_err(|e| format!("cannot open {}: {e}", journal_dir.display()))?;
     let audit_dir = data_dir.join("audit");
     let audit_store =
-        EmbeddedStore::open(&audit_dir).map_err(|e| format!("cannot open {}: {e}", audit_dir.display()))?;
+        EmbeddedStore::open_btree(&audit_dir).map_err(|e| format!("cannot open {}: {e}", audit_dir.display()))?;
     let store: Arc<dyn RecordStore> = Arc::new(audit_store.records());
     if writer {
         let writer = spine_audit::AuditWriter::new(store.clone(), Arc::new(audit_store.blobs()));

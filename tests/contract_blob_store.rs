@@ -1,4 +1,4 @@
-//! The blob store contract: one suite, run against the embedded blob store (small objects in its
+//! The blob store contract: one suite, run against the embedded blob store on each engine (small objects in its
 //! database, large ones as files) and S3 (moto on loopback): whole and ranged reads, replacing an
 //! object across sizes, streamed multipart uploads of objects larger than a part, deletion, key
 //! validation and presigned URLs where the backend has them.
@@ -77,6 +77,13 @@ async fn the_embedded_blob_store_keeps_the_contract() {
     let blobs = store.blobs();
     contract(&blobs).await;
     assert_eq!(blobs.presign_get("messages/2/chunk-1", 60).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_embedded_blob_store_on_the_btree_engine_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = spine_shared::adapters::embedded::EmbeddedStore::open_btree(dir.path()).unwrap();
+    contract(&store.blobs()).await;
 }
 
 #[tokio::test]

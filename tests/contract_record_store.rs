@@ -1,4 +1,5 @@
-//! The record store contract: one suite, run against the embedded adapter (fjall on disk) and the
+//! The record store contract: one suite, run against the embedded adapter on each engine (fjall's
+//! LSM tree and redb's B-tree, on disk) and the
 //! DynamoDB adapter (moto on loopback). Both must agree on conditions, key-range queries on the
 //! table and the indexes, pagination, transactions, batches and TTL.
 
@@ -195,20 +196,34 @@ async fn the_embedded_record_store_keeps_the_contract() {
 }
 
 #[tokio::test]
+async fn the_embedded_record_store_on_its_btree_engine_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = spine_shared::adapters::embedded::EmbeddedStore::open_btree(dir.path()).unwrap();
+    contract(Arc::new(store.records())).await;
+}
+
+#[tokio::test]
 async fn the_dynamodb_record_store_keeps_the_contract() {
     contract(support::dynamo().await).await;
 }
 
+/// Both engines keep what was written across a restart and purge expired items.
 #[tokio::test]
 async fn the_embedded_store_survives_a_restart_and_purges_expired_items() {
-    let (dir, store) = support::embedded();
-    let records = store.records();
-    records.put(item("D#1", "A", "kept"), Condition::None).await.unwrap();
-    records.put(item("D#1", "B", "gone").expiring_at(1), Condition::None).await.unwrap();
-    drop(records);
-    drop(store);
-    let reopened = spine_shared::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap().records();
-    assert_eq!(reopened.get("D#1", "A").await.unwrap().unwrap().data, b"kept");
-    assert_eq!(reopened.purge_expired().unwrap(), 1);
-    assert_eq!(reopened.query(Query::new(Index::Table, "D#1", KeyCondition::All)).await.unwrap().items.len(), 1);
+    use spine_shared::adapters::embedded::EmbeddedStore;
+    type Open = fn(&std::path::Path) -> spine_shared::ports::StoreResult<EmbeddedStore>;
+    for open in [EmbeddedStore::open as Open, EmbeddedStore::open_btree] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).unwrap();
+        let records = store.records();
+        records.put(item("D#1", "A", "kept"), Condition::None).await.unwrap();
+        records.put(item("D#1", "B", "gone").expiring_at(1), Condition::None).await.unwrap();
+        drop(records);
+        drop(store);
+        assert!(EmbeddedStore::exists(dir.path()));
+        let reopened = open(dir.path()).unwrap().records();
+        assert_eq!(reopened.get("D#1", "A").await.unwrap().unwrap().data, b"kept");
+        assert_eq!(reopened.purge_expired().unwrap(), 1);
+        assert_eq!(reopened.query(Query::new(Index::Table, "D#1", KeyCondition::All)).await.unwrap().items.len(), 1);
+    }
 }

@@ -121,7 +121,7 @@ async fn main() {
     );
 
     // 1. The writer alone, in batches of the consumer's size.
-    let store = EmbeddedStore::open(&root.join("writer-only")).expect("store");
+    let store = EmbeddedStore::open_btree(&root.join("writer-only")).expect("store");
     let w = writer(&store);
     let started = Instant::now();
     for (n, chunk) in bodies.chunks(spine_audit::consumer::MAX_MESSAGES).enumerate() {
@@ -159,7 +159,7 @@ async fn main() {
     }
     let secs = started.elapsed().as_secs_f64();
     println!("fill the queue (send_batch of {MAX_BATCH}): {:.2} s, {} messages", secs, per_sec(messages, secs));
-    let audit = EmbeddedStore::open(&root.join("audit")).expect("store");
+    let audit = EmbeddedStore::open_btree(&root.join("audit")).expect("store");
     let w = writer(&audit);
     let started = Instant::now();
     let drained = spine_audit::drain(&queue, QUEUE, &w).await;

@@ -62,6 +62,6 @@ mod embedded {
         let dir = std::env::var("SPINE_AUDIT_DATA_DIR").unwrap_or_else(|_| {
             format!("{}/audit", std::env::var("SPINE_DATA_DIR").unwrap_or_else(|_| ".spine-data".into()))
         });
-        EmbeddedStore::open(std::path::Path::new(&dir)).map_err(|e| e.to_string())
+        EmbeddedStore::open_btree(std::path::Path::new(&dir)).map_err(|e| e.to_string())
     }
 }

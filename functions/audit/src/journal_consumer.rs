@@ -108,7 +108,7 @@ mod tests {
     async fn journaled_events_reach_the_audit_table_once_and_the_journal_moves_on() {
         let dir = tempfile::tempdir().unwrap();
         let journal = AuditJournal::open(&dir.path().join("journal"), Flush::DEFAULT).unwrap();
-        let store = EmbeddedStore::open(&dir.path().join("audit")).unwrap();
+        let store = EmbeddedStore::open_btree(&dir.path().join("audit")).unwrap();
         let table: Arc<dyn RecordStore> = Arc::new(store.records());
         let archive: Arc<dyn BlobStore> = Arc::new(store.blobs());
         let writer = AuditWriter::new(table.clone(), archive);

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::backend;
-use super::record::EmbeddedRecordStore;
+use super::record_store::EmbeddedRecordStore;
 use crate::ports::blob::{PART_SIZE, validate_key};
 use crate::ports::{BlobStore, StoreResult};
 
@@ -41,12 +41,7 @@ impl EmbeddedBlobStore {
             return Ok(());
         }
         let key = key.to_owned();
-        self.records
-            .write_blobs(true, move |t| {
-                t.remove_blob(&key);
-                Ok(())
-            })
-            .await
+        self.records.write_blob(true, key, None).await
     }
 
     async fn remove_file(&self, key: &str) -> StoreResult<()> {
@@ -62,13 +57,7 @@ impl EmbeddedBlobStore {
     async fn put_durable(&self, key: &str, body: Bytes, durable: bool) -> StoreResult<()> {
         self.path(key)?;
         if body.len() <= INLINE_MAX {
-            let owned = key.to_owned();
-            self.records
-                .write_blobs(durable, move |t| {
-                    t.put_blob(&owned, &body);
-                    Ok(())
-                })
-                .await?;
+            self.records.write_blob(durable, key.to_owned(), Some(body)).await?;
             return self.remove_file(key).await;
         }
         let temp = self.temp_path();

@@ -1,8 +1,14 @@
-//! The embedded adapters, durable across restarts: the record store's items, indexes and small
-//! blobs in a fjall database (`records/`, log-structured: a write costs what it writes), the queues
-//! in a redb database file (`queues.redb`, a B-tree: queues are read and deleted from their head),
-//! larger blobs as files (`blobs/`). Each database has one writer thread that commits concurrent
-//! writes in groups ([`group_commit`]).
+//! The embedded adapters, durable across restarts, with one writer thread per database that
+//! commits concurrent writes in groups ([`group_commit`]). A store's records are on one of two
+//! engines ([`record_store`]):
+//! - [`EmbeddedStore::open`] (the default): the record store's items, indexes and small blobs in a
+//!   fjall database (`records/`, an LSM tree: a write costs what it writes, wherever its keys
+//!   fall), the queues in a redb file (`queues.redb`, a B-tree: queues are read and deleted from
+//!   their head);
+//! - [`EmbeddedStore::open_btree`]: records, small blobs and queues in one redb file
+//!   (`spine.redb`), for stores appended to in key order (the audit store).
+//!
+//! Larger blobs are files (`blobs/`).
 
 mod blob;
 mod codec;
@@ -10,58 +16,70 @@ mod group_commit;
 mod keys;
 mod queue;
 mod record;
+mod record_btree;
+mod record_store;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use blob::EmbeddedBlobStore;
 pub use queue::EmbeddedQueue;
-pub use record::EmbeddedRecordStore;
+pub use record_store::EmbeddedRecordStore;
 
 use group_commit::GroupCommit;
 
 use crate::ports::{StoreError, StoreResult};
 
-/// The record store's database directory, under the data directory.
+/// The LSM engine's database directory, under the data directory.
 const RECORDS_DIR: &str = "records";
+/// The B-tree engine's database file (records, small blobs and queues).
+const BTREE_FILE: &str = "spine.redb";
+/// The queues' database file beside the LSM engine's records.
+const QUEUES_FILE: &str = "queues.redb";
 
-/// The open embedded store: the database behind the record store and the queues, and the blob
+/// The open embedded store: the databases behind the record store and the queues, and the blob
 /// directory.
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    records: Arc<record::RecordDb>,
-    records_writer: Arc<GroupCommit<Arc<record::RecordDb>>>,
+    records: EmbeddedRecordStore,
     queues: Arc<redb::Database>,
     queues_writer: Arc<GroupCommit<Arc<redb::Database>>>,
     blob_dir: PathBuf,
 }
 
-/// The queues' page cache: they hold messages in flight, not the data set.
+/// The page cache of a queues-only redb file: it holds messages in flight, not the data set.
 const QUEUE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl EmbeddedStore {
-    /// Opens (or creates) the store in `dir`: `dir/records/`, `dir/queues.redb` and `dir/blobs/`.
+    /// Opens (or creates) the store in `dir`, records on the LSM engine: `dir/records/`,
+    /// `dir/queues.redb` and `dir/blobs/`.
     pub fn open(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir.join("blobs")).map_err(backend)?;
-        let records = Arc::new(record::RecordDb::open(&dir.join(RECORDS_DIR), cache_bytes())?);
-        let records_writer = Arc::new(GroupCommit::start("records-writer", records.clone())?);
-        let queues = redb::Database::builder()
-            .set_cache_size(QUEUE_CACHE_BYTES)
-            .create(dir.join("queues.redb"))
-            .map_err(backend)?;
-        let queues = Arc::new(queues);
-        queue::create_tables(&queues)?;
-        let queues_writer = Arc::new(GroupCommit::start("queues-writer", queues.clone())?);
-        Ok(EmbeddedStore { records, records_writer, queues, queues_writer, blob_dir: dir.join("blobs") })
+        let db = Arc::new(record::RecordDb::open(&dir.join(RECORDS_DIR), cache_bytes() as u64)?);
+        let writer = Arc::new(GroupCommit::start("records-writer", db.clone())?);
+        let records = EmbeddedRecordStore::lsm(record::LsmRecords::new(db, writer));
+        let (queues, queues_writer) = open_redb(&dir.join(QUEUES_FILE), QUEUE_CACHE_BYTES)?;
+        Ok(EmbeddedStore { records, queues, queues_writer, blob_dir: dir.join("blobs") })
     }
 
-    /// Whether `dir` holds a store (one `open` created).
+    /// Opens (or creates) the store in `dir`, records on the B-tree engine: `dir/spine.redb` and
+    /// `dir/blobs/`. For stores appended to in key order, like the audit store: the LSM engine
+    /// would merge their ever-growing sorted runs again and again.
+    pub fn open_btree(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir.join("blobs")).map_err(backend)?;
+        let (db, writer) = open_redb(&dir.join(BTREE_FILE), cache_bytes())?;
+        record_btree::create_tables(&db)?;
+        let records = EmbeddedRecordStore::btree(record_btree::BTreeRecords::new(db.clone(), writer.clone()));
+        Ok(EmbeddedStore { records, queues: db, queues_writer: writer, blob_dir: dir.join("blobs") })
+    }
+
+    /// Whether `dir` holds a store (either `open` created).
     pub fn exists(dir: &Path) -> bool {
-        dir.join(RECORDS_DIR).exists()
+        dir.join(RECORDS_DIR).exists() || dir.join(BTREE_FILE).exists()
     }
 
     pub fn records(&self) -> EmbeddedRecordStore {
-        EmbeddedRecordStore::new(self.records.clone(), self.records_writer.clone())
+        self.records.clone()
     }
 
     pub fn queues(&self) -> EmbeddedQueue {
@@ -73,10 +91,21 @@ impl EmbeddedStore {
     }
 }
 
-/// The record store's block cache: `SPINE_DB_CACHE_MB` MiB, default 1024 (the whole store of a
-/// 100,000-patient Spine stays in memory; a smaller cache bounds the process's memory instead).
-fn cache_bytes() -> u64 {
-    std::env::var("SPINE_DB_CACHE_MB").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(1024) * 1024 * 1024
+/// A redb database file with the queues' tables, and its writer.
+type Redb = (Arc<redb::Database>, Arc<GroupCommit<Arc<redb::Database>>>);
+
+fn open_redb(path: &Path, cache: usize) -> StoreResult<Redb> {
+    let db = Arc::new(redb::Database::builder().set_cache_size(cache).create(path).map_err(backend)?);
+    queue::create_tables(&db)?;
+    let writer = Arc::new(GroupCommit::start("redb-writer", db.clone())?);
+    Ok((db, writer))
+}
+
+/// The record store's cache (LSM: blocks; B-tree: pages): `SPINE_DB_CACHE_MB` MiB, default 1024
+/// (the whole store of a 100,000-patient Spine stays in memory; a smaller cache bounds the
+/// process's memory instead).
+fn cache_bytes() -> usize {
+    std::env::var("SPINE_DB_CACHE_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(1024) * 1024 * 1024
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {

@@ -27,8 +27,9 @@ pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
     txn.commit().map_err(backend)
 }
 
-/// The queues' database, committed to by its own writer (a B-tree: a queue is read from its head
-/// and deleted from there, which an LSM tree's tombstones would slow).
+/// The queues' redb database (with a B-tree store's records, the same file), committed to by its
+/// writer. A queue is read from its head and deleted from there, which suits a B-tree (an LSM
+/// tree's tombstones would slow it).
 impl Engine for Arc<Database> {
     type Txn<'e> = redb::WriteTransaction;
 

@@ -1,5 +1,5 @@
-//! The embedded record store: fjall (a log-structured merge tree on disk) keyspaces for the items,
-//! each secondary index and the blob store's small objects. A write appends to fjall's journal and
+//! The record store's LSM engine (the default): fjall (a log-structured merge tree on disk)
+//! keyspaces for the items, each secondary index and the blob store's small objects. A write appends to fjall's journal and
 //! its memory table, so a request costs about what it writes, wherever its keys fall (a B-tree
 //! rewrites a page per key). Every write is atomic and durable as if it had its own transaction;
 //! concurrent writes share one transaction and one journal `fsync` ([`super::group_commit`]).
@@ -68,24 +68,29 @@ impl Engine for Arc<RecordDb> {
 }
 
 #[derive(Clone)]
-pub struct EmbeddedRecordStore {
+pub(super) struct LsmRecords {
     db: Arc<RecordDb>,
     writer: Arc<GroupCommit<Arc<RecordDb>>>,
 }
 
-impl EmbeddedRecordStore {
+impl LsmRecords {
     pub(super) fn new(db: Arc<RecordDb>, writer: Arc<GroupCommit<Arc<RecordDb>>>) -> Self {
-        EmbeddedRecordStore { db, writer }
+        LsmRecords { db, writer }
     }
 
-    /// A write in the writer's next group, for the blob store's small objects (`durable: false`:
-    /// committed without waiting for the disk, durable with the next durable commit).
-    pub(super) async fn write_blobs<T: Send + 'static>(
-        &self,
-        durable: bool,
-        f: impl FnOnce(&mut RecordTxn<'_>) -> StoreResult<T> + Send + 'static,
-    ) -> StoreResult<T> {
-        self.writer.write(durable, move |t, _| f(t)).await
+    /// Writes (`Some`) or removes (`None`) a small blob object in the writer's next group
+    /// (`durable: false`: committed without waiting for the disk, durable with the next durable
+    /// commit).
+    pub(super) async fn write_blob(&self, durable: bool, key: String, body: Option<Bytes>) -> StoreResult<()> {
+        self.writer
+            .write(durable, move |t, _| {
+                match body {
+                    Some(body) => t.tx.insert(&t.db.blobs, key.as_str(), body.as_ref()),
+                    None => t.tx.remove(&t.db.blobs, key.as_str()),
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// A small blob object, if the database holds it.
@@ -258,18 +263,10 @@ impl RecordTxn<'_> {
             }
         }
     }
-
-    pub(super) fn put_blob(&mut self, key: &str, body: &[u8]) {
-        self.tx.insert(&self.db.blobs, key, body);
-    }
-
-    pub(super) fn remove_blob(&mut self, key: &str) {
-        self.tx.remove(&self.db.blobs, key);
-    }
 }
 
 #[async_trait]
-impl RecordStore for EmbeddedRecordStore {
+impl RecordStore for LsmRecords {
     async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
         match self.db.items.get(keys::join(&[pk, sk])).map_err(backend)? {
             Some(v) => {
