@@ -204,6 +204,15 @@ impl WriteOp {
             WriteOp::Delete { pk, sk, .. } | WriteOp::Check { pk, sk, .. } => (pk, sk),
         }
     }
+
+    /// The condition the operation's item must meet.
+    pub fn condition(&self) -> Condition {
+        match self {
+            WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => {
+                *condition
+            }
+        }
+    }
 }
 
 /// The most operations in one transaction, as DynamoDB allows.

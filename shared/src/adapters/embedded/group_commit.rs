@@ -2,8 +2,9 @@
 //! write (a record store put, delete, transaction or bulk load; a queue's send, receive or delete)
 //! is queued to it as a job, and the thread runs every job waiting at that moment inside **one**
 //! write transaction and one commit (one `fsync`), then answers each job. Under concurrent load a
-//! commit serves many requests; alone, a write costs what it did before. The record store (fjall)
-//! and the queues (redb) each have a writer; [`Engine`] is what a writer needs of its database.
+//! commit serves many requests; alone, a write costs what it did before. Each database has its
+//! writer (an LSM store's records and its queues: two; a B-tree store: one for both); [`Engine`] is
+//! what a writer needs of its database.
 //!
 //! Each job is exactly as atomic and isolated as its own transaction was: jobs run one after another
 //! in the transaction, each sees what the jobs before it wrote, and a job either fails *before* it

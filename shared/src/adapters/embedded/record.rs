@@ -1,7 +1,7 @@
 //! The record store's LSM engine (the default): fjall (a log-structured merge tree on disk)
-//! keyspaces for the items, each secondary index and the blob store's small objects. A write appends to fjall's journal and
-//! its memory table, so a request costs about what it writes, wherever its keys fall (a B-tree
-//! rewrites a page per key). Every write is atomic and durable as if it had its own transaction;
+//! keyspaces for the items, each secondary index and the blob store's small objects. A write
+//! appends to fjall's journal and its memory table, so a request costs about what it writes,
+//! wherever its keys fall (a B-tree rewrites a page per key). Every write is atomic and durable as if it had its own transaction;
 //! concurrent writes share one transaction and one journal `fsync` ([`super::group_commit`]).
 //! Reads run inline on a snapshot (microseconds).
 
@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use fjall::{KeyspaceCreateOptions, PersistMode, Readable, SingleWriterTxDatabase, SingleWriterTxKeyspace};
+use fjall::{
+    KeyspaceCreateOptions, KvSeparationOptions, PersistMode, Readable, SingleWriterTxDatabase, SingleWriterTxKeyspace,
+};
 
 use super::group_commit::{Engine, GroupCommit};
 use super::{backend, codec, keys};
@@ -35,13 +37,11 @@ impl RecordDb {
     pub(super) fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
         let db = SingleWriterTxDatabase::builder(dir).cache_size(cache_bytes).open().map_err(backend)?;
         let keyspace = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default).map_err(backend);
-        Ok(RecordDb {
-            items: keyspace("items")?,
-            gsi1: keyspace("gsi1")?,
-            gsi2: keyspace("gsi2")?,
-            blobs: keyspace("blobs")?,
-            db,
-        })
+        // Blob objects (up to 256 KiB) live in blob files beside the tree (key-value separation),
+        // so that merging sorted runs never copies them again.
+        let separated = || KeyspaceCreateOptions::default().with_kv_separation(Some(KvSeparationOptions::default()));
+        let blobs = db.keyspace("blobs", separated).map_err(backend)?;
+        Ok(RecordDb { items: keyspace("items")?, gsi1: keyspace("gsi1")?, gsi2: keyspace("gsi2")?, blobs, db })
     }
 
     fn index(&self, index: Index) -> &SingleWriterTxKeyspace {
@@ -324,11 +324,7 @@ impl RecordStore for LsmRecords {
             let mut found = Vec::with_capacity(ops.len());
             for (i, op) in ops.iter().enumerate() {
                 let (pk, sk) = op.key();
-                let condition = match op {
-                    WriteOp::Put { condition, .. }
-                    | WriteOp::Delete { condition, .. }
-                    | WriteOp::Check { condition, .. } => *condition,
-                };
+                let condition = op.condition();
                 // Returning before the writes leaves the transaction as it was: nothing is written.
                 found.push(t.checked(pk, sk, condition, now, Some(i))?);
             }

@@ -388,11 +388,7 @@ impl RecordStore for BTreeRecords {
         self.write(true, move |t, now| {
             for (i, op) in ops.iter().enumerate() {
                 let (pk, sk) = op.key();
-                let condition = match op {
-                    WriteOp::Put { condition, .. }
-                    | WriteOp::Delete { condition, .. }
-                    | WriteOp::Check { condition, .. } => *condition,
-                };
+                let condition = op.condition();
                 if !t.holds(pk, sk, condition, now)? {
                     // Returning before commit drops the transaction: nothing is written.
                     return Err(StoreError::ConditionFailed { op: Some(i) });
