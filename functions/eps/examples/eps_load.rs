@@ -138,7 +138,8 @@ async fn lifecycle(setup: &Setup, worker: usize, n: u64, tally: &mut Tally) -> R
     );
     let order = client::signed_with(order, "2026-11-22T09:00:00+00:00", |digest| {
         signature::sign_with(digest, |info| {
-            setup.key.sign(&setup.rng, info).map(|s| s.as_ref().to_vec()).unwrap_or_default()
+            let signed = setup.key.sign(&setup.rng, info).map_err(|_| EpsError::internal("ring could not sign"))?;
+            Ok(signed.as_ref().to_vec())
         })
     })
     .map_err(|e: EpsError| e.to_string())?;

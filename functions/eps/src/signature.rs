@@ -89,15 +89,15 @@ pub fn prepare(fragments: &Value, timestamp: &str) -> String {
 pub fn sign(digest: &str, key: &SigningKey) -> Result<String, EpsError> {
     sign_with(digest, |info| {
         let signature: Signature = key.sign(info);
-        signature.to_bytes().to_vec()
+        Ok(signature.to_bytes().to_vec())
     })
 }
 
 /// [`sign`] with any P-256 signer of the SignedInfo returning the fixed-size `r ‖ s` signature
 /// (deterministic here; the load generator signs with ring's faster, randomised one).
-pub fn sign_with(digest: &str, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<String, EpsError> {
+pub fn sign_with(digest: &str, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, EpsError>) -> Result<String, EpsError> {
     let info = STANDARD.decode(digest).map_err(|_| EpsError::invalid_value("the digest is not base64"))?;
-    let data = SignatureData { signed_info: digest.to_owned(), signature_value: STANDARD.encode(sign(&info)) };
+    let data = SignatureData { signed_info: digest.to_owned(), signature_value: STANDARD.encode(sign(&info)?) };
     Ok(STANDARD.encode(serde_json::to_vec(&data).unwrap_or_default()))
 }
 
