@@ -1,21 +1,28 @@
 //! EPS in the local Spine, wired as in AWS but in one process: the reference prescriptions
 //! (`spine_eps::reference`) seeded, the status queue (and its dead-letter queue after five
 //! receives) on the embedded store, and two background loops standing in for what Lambda's event
-//! sources run in AWS — the outbox relay the table's stream invokes (here polling the outbox every
-//! 100 ms) and the status queue's consumer, writing patient notifications — and the daily expiry
+//! sources run in AWS — the outbox relay the table's stream invokes (here the embedded store's
+//! stream) and the status queue's consumers, writing patient notifications — and the daily expiry
 //! job (here every minute).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use spine_eps::notify::Notifier;
-use spine_eps::outbox::STATUS_EVENTS_QUEUE;
-use spine_eps::relay::Relay;
+use spine_eps::outbox::{OUTBOX_SHARDS, STATUS_EVENTS_QUEUE};
+use spine_eps::relay::{PENDING_PAGE, Relay};
 use spine_shared::ports::queue::{QueueSpec, consume_batch};
 use spine_shared::ports::{Queue, RecordStore};
+use tokio::sync::mpsc::Receiver;
 
 /// How long a received status event stays invisible before it is retried.
 const VISIBILITY_SECS: u32 = 30;
+/// How often the relay sweeps the outbox.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// The most keys from the stream the relay takes at once.
+const RELAY_BATCH: usize = 1000;
+/// How many batches of status events are consumed at once.
+const CONSUMERS: usize = 4;
 
 /// Creates the status queue and seeds the reference prescriptions.
 pub async fn prepare(records: Arc<dyn RecordStore>, queue: &dyn Queue) -> Result<(), String> {
@@ -47,38 +54,128 @@ pub fn spawn_expiry(records: Arc<dyn RecordStore>) {
     });
 }
 
-/// Starts the relay and the consumer.
-pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>) {
+/// Starts the relay and the consumers. The relay gets the keys of new outbox items from the
+/// record store's stream (`outbox_keys`), as `eps-relay-status-events` gets them from DynamoDB's,
+/// and sweeps the outbox at start and every [`SWEEP_EVERY`] for what the stream did not hand over
+/// (items from before a restart, or whose relaying failed): a sweep reads past every deleted outbox
+/// item the store still remembers, so it is not what carries the load.
+pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>, mut outbox_keys: Receiver<(String, String)>) {
     let relay = Relay { records: records.clone(), queue: queue.clone(), queue_name: STATUS_EVENTS_QUEUE.to_owned() };
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        let mut keys = Vec::new();
         loop {
-            tick.tick().await;
-            if let Err(e) = relay.relay_pending().await {
-                tracing::warn!(error = %e, "EPS outbox relay pass failed");
-            }
-        }
-    });
-    let notifier = Notifier::new(records);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            // Drain what is there, then wait for the next tick.
-            loop {
-                match consume_batch(queue.as_ref(), STATUS_EVENTS_QUEUE, VISIBILITY_SECS, |batch| {
-                    notifier.consume(batch)
-                })
-                .await
-                {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "EPS status consumer pass failed");
+            tokio::select! {
+                _ = sweep.tick() => sweep_outbox(&relay).await,
+                n = outbox_keys.recv_many(&mut keys, RELAY_BATCH) => {
+                    if n == 0 {
                         break;
                     }
+                    // Those that failed stay in the outbox for the next sweep.
+                    relay.relay(&keys).await;
+                    keys.clear();
                 }
             }
         }
     });
+    // Several consumers, as Lambda polls a queue with several batches at once: their receives,
+    // notifications and deletes share the stores' group commits.
+    let notifier = Notifier::new(records);
+    for _ in 0..CONSUMERS {
+        let (notifier, queue) = (notifier.clone(), queue.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                // Drain what is there, then wait for the next tick.
+                loop {
+                    match consume_batch(queue.as_ref(), STATUS_EVENTS_QUEUE, VISIBILITY_SECS, |batch| {
+                        notifier.consume(batch)
+                    })
+                    .await
+                    {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "EPS status consumer pass failed");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Relays what the outbox holds, pass after pass while the passes find a backlog (more than half
+/// of what a pass can take); what remains is the stream's.
+async fn sweep_outbox(relay: &Relay) {
+    loop {
+        match relay.relay_pending().await {
+            Ok(n) if n * 2 > PENDING_PAGE * OUTBOX_SHARDS as usize => {}
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "EPS outbox sweep failed");
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spine_eps::outbox::{self, OUTBOX_PREFIX, StatusEvent, shard_pk};
+    use spine_shared::adapters::embedded::EmbeddedStore;
+    use spine_shared::ports::{Index, KeyCondition, Query};
+
+    use super::*;
+
+    async fn outbox_len(records: &dyn RecordStore) -> usize {
+        let mut n = 0;
+        for shard in 0..OUTBOX_SHARDS {
+            n += records.query(Query::new(Index::Table, shard_pk(shard), KeyCondition::All)).await.unwrap().items.len();
+        }
+        n
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_relay_sweeps_what_came_before_and_follows_the_stream_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let records: Arc<dyn RecordStore> = Arc::new(store.records());
+        let queue: Arc<dyn Queue> = Arc::new(store.queues());
+        // The reference prescriptions' events, written before anyone listens: the sweep's.
+        prepare(records.clone(), queue.as_ref()).await.unwrap();
+        assert!(outbox_len(records.as_ref()).await > 0);
+        spawn_events(records.clone(), queue.clone(), store.records().subscribe(OUTBOX_PREFIX));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while outbox_len(records.as_ref()).await > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the sweep at start did not empty the outbox");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // An event written after that sweep: only the stream can hand it over before the next one.
+        let event = StatusEvent {
+            event_id: "TEST-STREAM:1".into(),
+            prescription_id: "TEST-STREAM".into(),
+            nhs_number: "9000000009".into(),
+            status: "0002".into(),
+            previous_status: Some("0001".into()),
+            dispenser: Some("FA565".into()),
+            items: Vec::new(),
+            at: "2026-11-22T12:00:00Z".into(),
+        };
+        records.transact_write(vec![outbox::put(&event, 1)]).await.unwrap();
+        // Consumed (its id recorded), and relayed, so deleted from the outbox.
+        while records.get("EPSEVENT#TEST-STREAM:1", "SEEN").await.unwrap().is_none()
+            || outbox_len(records.as_ref()).await > 0
+        {
+            assert!(tokio::time::Instant::now() < deadline, "the event was not relayed and consumed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let notified = records
+            .query(Query::new(Index::Table, spine_eps::notify::notification_pk("9000000009"), KeyCondition::All))
+            .await
+            .unwrap();
+        assert!(notified.items.iter().any(|i| i.sk.ends_with("TEST-STREAM:1")), "the patient is told");
+    }
 }

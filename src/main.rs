@@ -228,7 +228,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     // SPINE_EPS_EVENTS=off leaves status events in the outbox (relayed when the Spine next starts
     // with it on), as SPINE_AUDIT_WRITER=off leaves audit events in their journal.
     if std::env::var("SPINE_EPS_EVENTS").map_or(true, |v| v != "off") {
-        local_eps::spawn_events(records.clone(), queues);
+        let outbox_keys = store.records().subscribe(spine_eps::outbox::OUTBOX_PREFIX);
+        local_eps::spawn_events(records.clone(), queues, outbox_keys);
     }
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;

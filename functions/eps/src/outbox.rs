@@ -16,7 +16,8 @@ pub const STATUS_EVENTS_QUEUE: &str = "eps-status-events";
 /// Outbox items are spread over this many partitions (the local relay reads them all; in AWS no
 /// single partition takes every change).
 pub const OUTBOX_SHARDS: u32 = 16;
-const OUTBOX_PREFIX: &str = "EPSOUTBOX#";
+/// The outbox partitions' common prefix (what a stream filter selects).
+pub const OUTBOX_PREFIX: &str = "EPSOUTBOX#";
 
 /// A change of a prescription, as consumers see it. It names the patient (for notifications): it
 /// travels only on the encrypted queue, never into logs.

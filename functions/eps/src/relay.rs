@@ -1,10 +1,13 @@
 //! The outbox relay: sends outbox items (status events committed with their changes) to the
-//! status queue, then deletes them. In AWS the table's stream hands it the keys of new outbox
-//! items (`eps-relay-status-events`); the local Spine calls [`relay_pending`] on a timer. An item
+//! status queue, then deletes them. The table's stream hands it the keys of new outbox items: in
+//! AWS DynamoDB's (`eps-relay-status-events`), locally the embedded store's; a sweep
+//! ([`Relay::relay_pending`]) finds what no stream handed over. An item
 //! already relayed (and deleted) is skipped; one sent but not deleted (a crash between the two) is
 //! sent again — at least once, and consumers key on the event id.
 
 use std::sync::Arc;
+
+use futures_util::future::join_all;
 
 use spine_shared::ports::record::MAX_TRANSACTION_OPS;
 use spine_shared::ports::{
@@ -12,6 +15,9 @@ use spine_shared::ports::{
 };
 
 use crate::outbox::{OUTBOX_SHARDS, is_outbox_key, shard_pk};
+
+/// How many items per shard one [`Relay::relay_pending`] pass takes.
+pub const PENDING_PAGE: usize = 100;
 
 /// What the relay works with: the table, the queue and the status queue's name.
 #[derive(Clone)]
@@ -49,49 +55,57 @@ impl Relay {
             })
             .collect();
         found.sort_by_key(|(p, _)| *p);
-        for batch in found.chunks(10) {
-            let messages = batch
+        self.send_and_delete(found.into_iter().map(|(_, item)| item).collect()).await
+    }
+
+    /// Sends `items` in batches of ten, all at once (the embedded queue commits them together, in
+    /// this order, with one `fsync`; SQS takes the calls in parallel), then deletes them, also at
+    /// once. Nothing is deleted unless every batch was sent.
+    async fn send_and_delete(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let batches = items.chunks(10).map(messages).collect::<Result<Vec<_>, StoreError>>()?;
+        let sends = batches.into_iter().map(|batch| self.queue.send_batch(&self.queue_name, batch));
+        join_all(sends).await.into_iter().collect::<Result<Vec<()>, StoreError>>()?;
+        let deletes = items.chunks(MAX_TRANSACTION_OPS).map(|batch| {
+            let ops = batch
                 .iter()
-                .map(|(_, item)| {
-                    // A batch entry's id: the event id (the sort key), in the characters SQS allows.
-                    let id =
-                        item.sk.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-                    let body = String::from_utf8(item.data.clone())
-                        .map_err(|_| StoreError::Invalid("an outbox item is not UTF-8".into()))?;
-                    Ok(OutgoingMessage { id, body })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            self.queue.send_batch(&self.queue_name, messages).await?;
-        }
-        for batch in found.chunks(MAX_TRANSACTION_OPS) {
-            let deletes = batch
-                .iter()
-                .map(|(_, item)| WriteOp::Delete {
-                    pk: item.pk.clone(),
-                    sk: item.sk.clone(),
-                    condition: Condition::None,
-                })
+                .map(|item| WriteOp::Delete { pk: item.pk.clone(), sk: item.sk.clone(), condition: Condition::None })
                 .collect();
-            self.records.transact_write(deletes).await?;
-        }
+            self.records.transact_write(ops)
+        });
+        join_all(deletes).await.into_iter().collect::<Result<Vec<()>, StoreError>>()?;
         Ok(())
     }
 
-    /// Relays whatever the outbox holds, oldest first per shard (the local Spine's relay; in AWS a
-    /// sweep for anything the stream's retries gave up on). Returns how many were relayed.
+    /// Relays whatever the outbox holds, up to [`PENDING_PAGE`] items per shard, oldest first per
+    /// shard: a sweep for what no stream handed a relay (written before a restart, or failed to
+    /// send). The shards are read at once and their items sent together. Returns how many were
+    /// relayed.
     pub async fn relay_pending(&self) -> Result<usize, StoreError> {
-        let mut relayed = 0;
-        for shard in 0..OUTBOX_SHARDS {
-            let page =
-                self.records.query(Query::new(Index::Table, shard_pk(shard), KeyCondition::All).limit(100)).await?;
-            if page.items.is_empty() {
-                continue;
-            }
-            let keys: Vec<(String, String)> = page.items.into_iter().map(|i| (i.pk, i.sk)).collect();
-            let wanted: Vec<usize> = (0..keys.len()).collect();
-            self.relay_all(&keys, &wanted).await?;
-            relayed += keys.len();
+        let reads = (0..OUTBOX_SHARDS).map(|shard| {
+            self.records.query(Query::new(Index::Table, shard_pk(shard), KeyCondition::All).limit(PENDING_PAGE))
+        });
+        let mut items = Vec::new();
+        for page in join_all(reads).await {
+            items.extend(page?.items);
+        }
+        let relayed = items.len();
+        if relayed > 0 {
+            self.send_and_delete(items).await?;
         }
         Ok(relayed)
     }
+}
+
+/// A batch's messages: each outbox item's event, with its id (the event id, the sort key) in the
+/// characters SQS allows.
+fn messages(batch: &[Item]) -> Result<Vec<OutgoingMessage>, StoreError> {
+    batch
+        .iter()
+        .map(|item| {
+            let id = item.sk.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+            let body = String::from_utf8(item.data.clone())
+                .map_err(|_| StoreError::Invalid("an outbox item is not UTF-8".into()))?;
+            Ok(OutgoingMessage { id, body })
+        })
+        .collect()
 }

@@ -8,7 +8,8 @@
 //! - [`EmbeddedStore::open_btree`]: records, small blobs and queues in one redb file
 //!   (`spine.redb`), for stores appended to in key order (the audit store).
 //!
-//! Larger blobs are files (`blobs/`).
+//! Larger blobs are files (`blobs/`). The record store streams the keys it commits to whoever
+//! subscribed ([`stream`]), as DynamoDB streams do in AWS.
 
 mod blob;
 mod codec;
@@ -18,6 +19,7 @@ mod queue;
 mod record;
 mod record_btree;
 mod record_store;
+mod stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

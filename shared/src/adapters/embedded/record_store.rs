@@ -1,17 +1,25 @@
 //! The embedded record store: one port, on either engine — the LSM tree ([`super::record`],
 //! the default: a write costs what it writes, wherever its keys fall) or the B-tree
 //! ([`super::record_btree`]: for stores appended to in key order, like the audit store). Both keep
-//! the same contract (`tests/contract_record_store.rs` runs it on each). This file only dispatches.
+//! the same contract (`tests/contract_record_store.rs` runs it on each). This file dispatches, and
+//! hands each commit's new keys to the store's stream ([`super::stream`]).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use tokio::sync::mpsc;
 
 use super::record::LsmRecords;
 use super::record_btree::BTreeRecords;
+use super::stream::KeyStream;
 use crate::ports::{Condition, Item, Page, Query, RecordStore, StoreResult, WriteOp};
 
 #[derive(Clone)]
-pub struct EmbeddedRecordStore(Engine);
+pub struct EmbeddedRecordStore {
+    engine: Engine,
+    stream: Arc<KeyStream>,
+}
 
 #[derive(Clone)]
 enum Engine {
@@ -22,7 +30,7 @@ enum Engine {
 /// Runs `$call` on whichever engine the store has.
 macro_rules! on_engine {
     ($self:ident, $r:ident => $call:expr) => {
-        match &$self.0 {
+        match &$self.engine {
             Engine::Lsm($r) => $call,
             Engine::BTree($r) => $call,
         }
@@ -31,11 +39,18 @@ macro_rules! on_engine {
 
 impl EmbeddedRecordStore {
     pub(super) fn lsm(records: LsmRecords) -> Self {
-        EmbeddedRecordStore(Engine::Lsm(records))
+        EmbeddedRecordStore { engine: Engine::Lsm(records), stream: Arc::default() }
     }
 
     pub(super) fn btree(records: BTreeRecords) -> Self {
-        EmbeddedRecordStore(Engine::BTree(records))
+        EmbeddedRecordStore { engine: Engine::BTree(records), stream: Arc::default() }
+    }
+
+    /// The keys of the items put under `prefix` from now on, each once its commit has succeeded
+    /// (deletes are not streamed): a DynamoDB stream with a filter, for the local Spine's stream
+    /// consumers. Keys are dropped when the receiver falls [`super::stream::BUFFER`] behind.
+    pub fn subscribe(&self, prefix: &str) -> mpsc::Receiver<(String, String)> {
+        self.stream.subscribe(prefix)
     }
 
     /// Deletes every expired item, as DynamoDB's TTL sweeper would. Returns how many went.
@@ -66,11 +81,17 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        on_engine!(self, r => r.put(item, condition).await)
+        let keys = self.stream.keys_of_items([&item]);
+        on_engine!(self, r => r.put(item, condition).await)?;
+        self.stream.publish(keys);
+        Ok(())
     }
 
     async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        on_engine!(self, r => r.put_lazy(item, condition).await)
+        let keys = self.stream.keys_of_items([&item]);
+        on_engine!(self, r => r.put_lazy(item, condition).await)?;
+        self.stream.publish(keys);
+        Ok(())
     }
 
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {
@@ -82,14 +103,63 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn transact_write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
-        on_engine!(self, r => r.transact_write(ops).await)
+        let keys = self.stream.keys_of(&ops);
+        on_engine!(self, r => r.transact_write(ops).await)?;
+        self.stream.publish(keys);
+        Ok(())
     }
 
     async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
-        on_engine!(self, r => r.batch_put(items).await)
+        let keys = self.stream.keys_of_items(&items);
+        on_engine!(self, r => r.batch_put(items).await)?;
+        self.stream.publish(keys);
+        Ok(())
     }
 
     async fn batch_get(&self, keys: Vec<(String, String)>) -> StoreResult<Vec<Item>> {
         on_engine!(self, r => r.batch_get(keys).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::EmbeddedStore;
+    use crate::ports::{Condition, Item, RecordStore, WriteOp};
+
+    fn put(pk: &str, sk: &str, condition: Condition) -> WriteOp {
+        WriteOp::Put { item: Item::new(pk, sk, Vec::new()), condition }
+    }
+
+    #[tokio::test]
+    async fn committed_puts_under_the_prefix_are_streamed_and_failed_writes_are_not() {
+        let opens: [fn(&std::path::Path) -> crate::ports::StoreResult<EmbeddedStore>; 2] =
+            [EmbeddedStore::open, EmbeddedStore::open_btree];
+        for open in opens {
+            let dir = tempfile::tempdir().unwrap();
+            let records = open(dir.path()).unwrap().records();
+            let mut keys = records.subscribe("OUTBOX#");
+            records.put(Item::new("OUTBOX#1", "a", Vec::new()), Condition::None).await.unwrap();
+            records.put(Item::new("OTHER#1", "b", Vec::new()), Condition::None).await.unwrap();
+            // A transaction whose condition fails writes nothing, so streams nothing.
+            let refused = records
+                .transact_write(vec![put("OUTBOX#1", "c", Condition::None), put("OUTBOX#1", "a", Condition::NotExists)])
+                .await;
+            assert!(refused.is_err());
+            records
+                .transact_write(vec![
+                    put("OUTBOX#2", "d", Condition::None),
+                    WriteOp::Delete { pk: "OUTBOX#1".into(), sk: "a".into(), condition: Condition::None },
+                ])
+                .await
+                .unwrap();
+            records.batch_put(vec![Item::new("OUTBOX#3", "e", Vec::new())]).await.unwrap();
+            let mut streamed = Vec::new();
+            while let Ok(key) = keys.try_recv() {
+                streamed.push(key);
+            }
+            let expected: Vec<(String, String)> =
+                [("OUTBOX#1", "a"), ("OUTBOX#2", "d"), ("OUTBOX#3", "e")].map(|(p, s)| (p.into(), s.into())).into();
+            assert_eq!(streamed, expected, "puts only, committed only, in commit order");
+        }
     }
 }
