@@ -14,9 +14,11 @@
 //! 3. dispense — `POST /$process-message` `dispense-notification`, both items fully dispensed → 200;
 //! 4. claim — `POST /Claim` → 200.
 //!
-//! The prescriber's and the pharmacist's bearer tokens come from the command line (`spine token`
-//! mints them). The result is one line on stdout:
-//! `RESULT lifecycles=… errors=… lifecycles_per_s=… create_p50_ms=… create_p99_ms=… release_… dispense_… claim_…`
+//! Lifecycles are made — ids, signed orders, the messages that follow, serialised — before the
+//! clock starts (`--prepared-rate` a second for `--duration`), so that the client's share of the
+//! cores during the run is HTTP alone. The prescriber's and the pharmacist's bearer tokens come
+//! from the command line (`spine token` mints them). The result is one line on stdout:
+//! `RESULT lifecycles=… errors=… lifecycles_per_s=… made_during_run=… create_p50_ms=… create_p99_ms=… release_… dispense_… claim_…`
 //!
 //! ```sh
 //! cargo run --release -p spine-eps --example eps_load -- --url http://127.0.0.1:8700 \
@@ -69,6 +71,12 @@ struct Args {
     /// Client runtime threads (1 leaves the cores to the server).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Lifecycles a second to prepare for, before the clock starts: made (signed, serialised) then,
+    /// so that the client's work during the run is HTTP alone, as `spine sample` makes the PDS
+    /// benchmark's requests beforehand. Should they run out, the rest are made during the run
+    /// (counted in the result's `made_during_run`). 0: all made during the run.
+    #[arg(long, default_value_t = 3000.0)]
+    prepared_rate: f64,
     /// A run's distinct prefix of prescription ids (6 hex digits; random by default).
     #[arg(long)]
     run: Option<String>,
@@ -87,14 +95,14 @@ struct Setup {
 type Response = (StatusCode, Bytes);
 
 impl Setup {
-    async fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> Result<Response, String> {
+    async fn post(&self, path: &str, token: &str, body: Bytes) -> Result<Response, String> {
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("{}{BASE}{path}", self.base))
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .header(header::CONTENT_TYPE, "application/fhir+json")
             .header("x-request-id", uuid::Uuid::new_v4().to_string())
-            .body(Full::new(Bytes::from(body.to_string())))
+            .body(Full::new(body))
             .map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
@@ -118,9 +126,16 @@ struct Tally {
     errors: u64,
     latencies_us: [Vec<u32>; 4],
     reported: Vec<String>,
+    /// Lifecycles made during the run because the prepared ones ran out.
+    made_during_run: u64,
 }
 
-async fn lifecycle(setup: &Setup, worker: usize, n: u64, tally: &mut Tally) -> Result<(), String> {
+/// One lifecycle's four request bodies, serialised (create, release, dispense, claim).
+type Bodies = [Bytes; 4];
+
+/// Makes lifecycle `n` of `worker`: a new prescription id, the signed order and the messages that
+/// follow it.
+fn prepare(setup: &Setup, worker: usize, n: u64) -> Result<Bodies, String> {
     // 20 bits of sequence: worker (8 bits) and cycle (12 bits), under the run's random prefix.
     let sequence = ((worker as u32 & 0xFF) << 12) | (n as u32 & 0xFFF);
     let mut random = setup.run;
@@ -147,26 +162,50 @@ async fn lifecycle(setup: &Setup, worker: usize, n: u64, tally: &mut Tally) -> R
     let dispense =
         client::dispense(&notification, &id, patient, PHARMACY, &[(&items[0], "0001"), (&items[1], "0001")], None);
     let claim = client::claim(&client::uuid(&id, "claim"), &id, patient, PHARMACY, None);
-    let steps: [(&str, &str, &serde_json::Value); 4] = [
-        ("/$process-message", &setup.prescriber, &order),
-        ("/Task/$release", &setup.pharmacist, &client::release(PHARMACY, Some(&id))),
-        ("/$process-message", &setup.pharmacist, &dispense),
-        ("/Claim", &setup.pharmacist, &claim),
+    let release = client::release(PHARMACY, Some(&id));
+    Ok([&order, &release, &dispense, &claim].map(|body| Bytes::from(body.to_string())))
+}
+
+async fn lifecycle(setup: &Setup, bodies: &Bodies, tally: &mut Tally) -> Result<(), String> {
+    let steps: [(&str, &str); 4] = [
+        ("/$process-message", &setup.prescriber),
+        ("/Task/$release", &setup.pharmacist),
+        ("/$process-message", &setup.pharmacist),
+        ("/Claim", &setup.pharmacist),
     ];
-    for (i, (path, token, body)) in steps.iter().enumerate() {
+    for (i, ((path, token), body)) in steps.iter().zip(bodies).enumerate() {
         let started = Instant::now();
-        let response = setup.post(path, token, body).await.map_err(|e| format!("{}: {e}", OPERATIONS[i]))?;
+        let response = setup.post(path, token, body.clone()).await.map_err(|e| format!("{}: {e}", OPERATIONS[i]))?;
         expect_ok(OPERATIONS[i], &response)?;
         tally.latencies_us[i].push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
     }
     Ok(())
 }
 
-async fn worker(setup: Arc<Setup>, id: usize, deadline: Instant) -> Tally {
+/// A worker's lifecycles, made before the clock starts: `count` of them (or fewer, if making one
+/// failed: the rest are made during the run).
+fn prepare_pool(setup: &Setup, worker: usize, count: u64) -> Vec<Bodies> {
+    (0..count).map_while(|n| prepare(setup, worker, n).ok()).collect()
+}
+
+async fn worker(setup: Arc<Setup>, id: usize, pool: Vec<Bodies>, deadline: Instant) -> Tally {
     let mut tally = Tally::default();
     let mut n = 0u64;
     while Instant::now() < deadline {
-        match lifecycle(&setup, id, n, &mut tally).await {
+        let made;
+        let bodies = match pool.get(n as usize) {
+            Some(bodies) => Ok(bodies),
+            None => {
+                tally.made_during_run += 1;
+                made = prepare(&setup, id, n);
+                made.as_ref().map_err(Clone::clone)
+            }
+        };
+        let done = match bodies {
+            Ok(bodies) => lifecycle(&setup, bodies, &mut tally).await,
+            Err(e) => Err(e),
+        };
+        match done {
             Ok(()) => tally.lifecycles += 1,
             Err(e) => {
                 tally.errors += 1;
@@ -190,15 +229,33 @@ fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
 
 async fn run(args: Args, setup: Setup) {
     let setup = Arc::new(setup);
+    // Enough lifecycles for `--prepared-rate` a second over the run, shared among the workers,
+    // made on all the client's threads before the clock starts.
+    let per_worker = (args.prepared_rate * args.duration / args.concurrency as f64).ceil() as u64;
+    let making: Vec<_> = (0..args.concurrency)
+        .map(|id| {
+            let setup = setup.clone();
+            tokio::task::spawn_blocking(move || prepare_pool(&setup, id, per_worker))
+        })
+        .collect();
+    let mut pools = Vec::with_capacity(args.concurrency);
+    for pool in making {
+        pools.push(pool.await.unwrap_or_default());
+    }
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.duration);
-    let workers: Vec<_> = (0..args.concurrency).map(|id| tokio::spawn(worker(setup.clone(), id, deadline))).collect();
+    let workers: Vec<_> = pools
+        .into_iter()
+        .enumerate()
+        .map(|(id, pool)| tokio::spawn(worker(setup.clone(), id, pool, deadline)))
+        .collect();
     let mut total = Tally::default();
     for w in workers {
         match w.await {
             Ok(t) => {
                 total.lifecycles += t.lifecycles;
                 total.errors += t.errors;
+                total.made_during_run += t.made_during_run;
                 for (all, mine) in total.latencies_us.iter_mut().zip(t.latencies_us) {
                     all.extend(mine);
                 }
@@ -215,10 +272,11 @@ async fn run(args: Args, setup: Setup) {
         eprintln!("eps_load: error: {line}");
     }
     let mut line = format!(
-        "RESULT lifecycles={} errors={} lifecycles_per_s={:.1}",
+        "RESULT lifecycles={} errors={} lifecycles_per_s={:.1} made_during_run={}",
         total.lifecycles,
         total.errors,
-        total.lifecycles as f64 / elapsed
+        total.lifecycles as f64 / elapsed,
+        total.made_during_run
     );
     for (name, latencies) in OPERATIONS.iter().zip(total.latencies_us.iter_mut()) {
         latencies.sort_unstable();
