@@ -6,7 +6,7 @@
 //!   fall), the queues in a redb file (`queues.redb`, a B-tree: queues are read and deleted from
 //!   their head);
 //! - [`EmbeddedStore::open_btree`]: records, small blobs and queues in one redb file
-//!   (`spine.redb`), for stores appended to in key order (the audit store).
+//!   (`spine.redb`), for stores only ever added to (the audit store).
 //!
 //! Larger blobs are files (`blobs/`). The record store streams the keys it commits to whoever
 //! subscribed ([`stream`]), as DynamoDB streams do in AWS.
@@ -65,8 +65,8 @@ impl EmbeddedStore {
     }
 
     /// Opens (or creates) the store in `dir`, records on the B-tree engine: `dir/spine.redb` and
-    /// `dir/blobs/`. For stores appended to in key order, like the audit store: the LSM engine
-    /// would merge their ever-growing sorted runs again and again.
+    /// `dir/blobs/`. For stores only ever added to, like the audit store: the LSM engine would
+    /// merge their ever-growing sorted runs again and again.
     pub fn open_btree(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir.join("blobs")).map_err(backend)?;
         let (db, writer) = open_redb(&dir.join(BTREE_FILE), cache_bytes())?;

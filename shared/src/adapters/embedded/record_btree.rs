@@ -1,7 +1,7 @@
 //! The record store's B-tree engine: redb tables for the items, each secondary index and the blob
-//! store's small objects, in the same database file as the queues. For stores written in key order
-//! and mostly appended to (the audit store), which a B-tree appends to page by page and an LSM tree
-//! would merge again and again. Every write is atomic and durable as if it had its own redb
+//! store's small objects, in the same database file as the queues. For stores only ever added to
+//! (the audit store: its index entries arrive in time order, its items by hashed id), which an LSM
+//! tree would merge again and again. Every write is atomic and durable as if it had its own redb
 //! transaction; concurrent writes share one transaction and one commit ([`super::group_commit`]).
 //! Reads run inline (microseconds).
 

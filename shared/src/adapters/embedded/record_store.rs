@@ -1,6 +1,6 @@
 //! The embedded record store: one port, on either engine — the LSM tree ([`super::record`],
 //! the default: a write costs what it writes, wherever its keys fall) or the B-tree
-//! ([`super::record_btree`]: for stores appended to in key order, like the audit store). Both keep
+//! ([`super::record_btree`]: for stores only ever added to, like the audit store). Both keep
 //! the same contract (`tests/contract_record_store.rs` runs it on each). This file dispatches, and
 //! hands each commit's new keys to the store's stream ([`super::stream`]).
 
