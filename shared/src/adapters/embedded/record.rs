@@ -78,6 +78,17 @@ impl LsmRecords {
         LsmRecords { db, writer }
     }
 
+    /// A put, committed durably or not.
+    async fn put_with(&self, durable: bool, item: Item, condition: Condition) -> StoreResult<()> {
+        keys::check_item(&item)?;
+        self.write(durable, move |t, now| {
+            let found = t.checked(&item.pk, &item.sk, condition, now, None)?;
+            t.insert(&item, found);
+            Ok(())
+        })
+        .await
+    }
+
     /// Writes (`Some`) or removes (`None`) a small blob object in the writer's next group
     /// (`durable: false`: committed without waiting for the disk, durable with the next durable
     /// commit).
@@ -278,25 +289,13 @@ impl RecordStore for LsmRecords {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        keys::check_item(&item)?;
-        self.write(true, move |t, now| {
-            let found = t.checked(&item.pk, &item.sk, condition, now, None)?;
-            t.insert(&item, found);
-            Ok(())
-        })
-        .await
+        self.put_with(true, item, condition).await
     }
 
     /// Committed without waiting for the disk ([`super::group_commit`] commits these first, in a
     /// non-durable transaction); they reach the disk with the next durable commit.
     async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        keys::check_item(&item)?;
-        self.write(false, move |t, now| {
-            let found = t.checked(&item.pk, &item.sk, condition, now, None)?;
-            t.insert(&item, found);
-            Ok(())
-        })
-        .await
+        self.put_with(false, item, condition).await
     }
 
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {

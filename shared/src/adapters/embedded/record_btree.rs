@@ -52,6 +52,17 @@ impl BTreeRecords {
         BTreeRecords { db, writer }
     }
 
+    /// A put, committed durably or not.
+    async fn put_with(&self, durable: bool, item: Item, condition: Condition) -> StoreResult<()> {
+        self.write(durable, move |t, now| {
+            if !t.holds(&item.pk, &item.sk, condition, now)? {
+                return Err(StoreError::ConditionFailed { op: None });
+            }
+            t.insert(&item)
+        })
+        .await
+    }
+
     /// A small blob object, if the database holds it.
     pub(super) fn blob(&self, key: &str) -> StoreResult<Option<Bytes>> {
         let txn = self.db.begin_read().map_err(backend)?;
@@ -347,25 +358,13 @@ impl RecordStore for BTreeRecords {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        self.write(true, move |t, now| {
-            if !t.holds(&item.pk, &item.sk, condition, now)? {
-                return Err(StoreError::ConditionFailed { op: None });
-            }
-            t.insert(&item)
-        })
-        .await
+        self.put_with(true, item, condition).await
     }
 
     /// Committed without waiting for the disk ([`super::group_commit`] commits these first, in a
     /// non-durable transaction); they reach the disk with the next durable commit.
     async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
-        self.write(false, move |t, now| {
-            if !t.holds(&item.pk, &item.sk, condition, now)? {
-                return Err(StoreError::ConditionFailed { op: None });
-            }
-            t.insert(&item)
-        })
-        .await
+        self.put_with(false, item, condition).await
     }
 
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {

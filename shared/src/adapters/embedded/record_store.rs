@@ -53,6 +53,18 @@ impl EmbeddedRecordStore {
         self.stream.subscribe(prefix)
     }
 
+    /// Runs `write`; once it has committed, streams `keys` (the items it put under a subscribed
+    /// prefix, taken before the write consumed them).
+    async fn streamed(
+        &self,
+        keys: Vec<(String, String)>,
+        write: impl Future<Output = StoreResult<()>>,
+    ) -> StoreResult<()> {
+        write.await?;
+        self.stream.publish(keys);
+        Ok(())
+    }
+
     /// Deletes every expired item, as DynamoDB's TTL sweeper would. Returns how many went.
     pub fn purge_expired(&self) -> StoreResult<usize> {
         on_engine!(self, r => r.purge_expired())
@@ -82,16 +94,12 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
         let keys = self.stream.keys_of_items([&item]);
-        on_engine!(self, r => r.put(item, condition).await)?;
-        self.stream.publish(keys);
-        Ok(())
+        self.streamed(keys, async { on_engine!(self, r => r.put(item, condition).await) }).await
     }
 
     async fn put_lazy(&self, item: Item, condition: Condition) -> StoreResult<()> {
         let keys = self.stream.keys_of_items([&item]);
-        on_engine!(self, r => r.put_lazy(item, condition).await)?;
-        self.stream.publish(keys);
-        Ok(())
+        self.streamed(keys, async { on_engine!(self, r => r.put_lazy(item, condition).await) }).await
     }
 
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> StoreResult<()> {
@@ -104,16 +112,12 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn transact_write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         let keys = self.stream.keys_of(&ops);
-        on_engine!(self, r => r.transact_write(ops).await)?;
-        self.stream.publish(keys);
-        Ok(())
+        self.streamed(keys, async { on_engine!(self, r => r.transact_write(ops).await) }).await
     }
 
     async fn batch_put(&self, items: Vec<Item>) -> StoreResult<()> {
         let keys = self.stream.keys_of_items(&items);
-        on_engine!(self, r => r.batch_put(items).await)?;
-        self.stream.publish(keys);
-        Ok(())
+        self.streamed(keys, async { on_engine!(self, r => r.batch_put(items).await) }).await
     }
 
     async fn batch_get(&self, keys: Vec<(String, String)>) -> StoreResult<Vec<Item>> {
