@@ -3,8 +3,8 @@
 // table's stream (NEW_IMAGE) invokes the relay `eps-relay-status-events` for new outbox items only (an
 // event filter: INSERT, pk beginning EPSOUTBOX#); it sends each to the eps-status-events queue (KMS, DLQ
 // after 5 receives, alarmed) and deletes the item. Records still failing after the retries go to an
-// alarmed on-failure queue. `eps-notify-patients` consumes the queue (each event id recorded once, one
-// notification item per event). The daily expiry job `eps-expire-prescriptions` (an EventBridge schedule,
+// alarmed on-failure queue. `eps-notify-patients` consumes the queue (one notification item per event that
+// tells the patient something, keyed by the event: a redelivery rewrites the same item). The daily expiry job `eps-expire-prescriptions` (an EventBridge schedule,
 // alarmed like MESH's expiry job) expires the prescriptions not dispensed within their validity (0004),
 // through the same transactional outbox. The route functions are built by SpineStack from the route
 // table like every other route function and need nothing from here: they write the outbox items themselves.
@@ -230,8 +230,8 @@ export class SpineEps extends Construct {
       threshold: EPS_RELAY_MAX_ITERATOR_AGE.toMilliseconds(),
     });
 
-    // ---- The notifier: consumes eps-status-events, recording each event id once (a conditional put) and
-    // writing the patient's notification item.
+    // ---- The notifier: consumes eps-status-events, writing the patient's notification item, keyed by the
+    // event (a redelivery rewrites the same item).
     this.notifier = new SpineFunction(this, 'NotifyPatients', {
       spec: { name: EPS_NOTIFY_FUNCTION, service: EPS_SERVICE, writes: true, public: false, patientData: true, mesh: false, routes: [] },
       tables: [{ table, key: props.tableKey, access: 'read-write', sidPrefix: 'Table' }],

@@ -255,7 +255,7 @@ describe('notifier', () => {
     });
   });
 
-  test('grants: the Spine table (conditional puts), consuming the queue with the EPS key via SQS; no send, no stream', () => {
+  test('grants: the Spine table (transactional puts), consuming the queue with the EPS key via SQS; no send, no stream', () => {
     const st = statementsOf(template, NOTIFIER);
     for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']) {
       expect(allows(st, a, tableId())).toBe(true);

@@ -1,22 +1,18 @@
 //! The status events' consumer (`eps-notify-patients`): turns a prescription's status changes into
 //! notifications for its patient (released to a pharmacy, dispensed, cancelled, not dispensed) —
 //! the items an NHS App notification service would read (`EPSNOTIFICATION#<NHS number>`, by time).
-//! Each event is applied once whatever the queue redelivers: the event id is recorded in the same
-//! transaction as the notification, with a condition that it is new. A malformed event fails
+//! Each event is applied once whatever the queue redelivers: its notification's key is the event's
+//! (time and event id) and its content the event's, so a redelivery writes the same item again and
+//! changes nothing; an event that tells the patient nothing writes nothing. A malformed event fails
 //! alone (the rest of the batch is deleted; after five receives it moves to the dead-letter queue).
 
 use std::sync::Arc;
 
 use spine_shared::ports::record::MAX_TRANSACTION_OPS;
-use spine_shared::ports::{
-    BatchOutcome, Condition, Item, ReceivedMessage, RecordStore, StoreError, WriteOp, now_epoch_seconds,
-};
+use spine_shared::ports::{BatchOutcome, Condition, Item, ReceivedMessage, RecordStore, StoreError, WriteOp};
 
 use crate::outbox::StatusEvent;
 use crate::status::PrescriptionStatus;
-
-/// How long an event id is remembered: far beyond the queue's 14-day retention.
-const SEEN_FOR_SECS: i64 = 30 * 24 * 60 * 60;
 
 pub fn notification_pk(nhs_number: &str) -> String {
     format!("EPSNOTIFICATION#{nhs_number}")
@@ -46,9 +42,8 @@ impl Notifier {
         Notifier { records }
     }
 
-    /// Applies a batch; the ids of the messages that failed are retried. The batch's new events
-    /// are written in one transaction; should it fail (a twin delivery applied one meanwhile, or
-    /// the store failed), each is applied on its own.
+    /// Applies a batch; the ids of the messages that failed are retried. The batch's notifications
+    /// are written in one transaction; should it fail, each is written on its own.
     pub async fn consume(&self, messages: Vec<ReceivedMessage>) -> BatchOutcome {
         let mut failed_message_ids = Vec::new();
         let mut events = Vec::with_capacity(messages.len());
@@ -61,16 +56,15 @@ impl Notifier {
                 }
             }
         }
-        // One event twice in a batch: the first stands for both.
-        let mut unique: Vec<&StatusEvent> = Vec::with_capacity(events.len());
-        for (_, e) in &events {
-            if !unique.iter().any(|u| u.event_id == e.event_id) {
-                unique.push(e);
+        // One event twice in a batch: the first stands for both (a transaction writes a key once).
+        let mut ops: Vec<WriteOp> = Vec::with_capacity(events.len());
+        for (i, (_, e)) in events.iter().enumerate() {
+            if !events[..i].iter().any(|(_, u)| u.event_id == e.event_id) {
+                ops.extend(Self::write(e));
             }
         }
-        let ops: Vec<WriteOp> = unique.iter().flat_map(|e| Self::writes(e)).collect();
         let together =
-            !ops.is_empty() && ops.len() <= MAX_TRANSACTION_OPS && self.records.transact_write(ops).await.is_ok();
+            ops.is_empty() || (ops.len() <= MAX_TRANSACTION_OPS && self.records.transact_write(ops).await.is_ok());
         if !together {
             for (id, event) in &events {
                 if let Err(e) = self.apply(event).await {
@@ -82,34 +76,28 @@ impl Notifier {
         BatchOutcome { failed_message_ids }
     }
 
-    /// An event's writes: its id, new (the condition), and the patient's notification, if any.
-    fn writes(event: &StatusEvent) -> Vec<WriteOp> {
-        let seen = Item::new(format!("EPSEVENT#{}", event.event_id), "SEEN", Vec::new())
-            .expiring_at(now_epoch_seconds() + SEEN_FOR_SECS);
-        let mut ops = vec![WriteOp::Put { item: seen, condition: Condition::NotExists }];
-        if let Some(text) = message_for(event) {
-            let data = serde_json::json!({
-                "prescription_id": event.prescription_id,
-                "status": event.status,
-                "message": text,
-                "at": event.at,
-            });
-            let item = Item::new(
-                notification_pk(&event.nhs_number),
-                format!("{}#{}", event.at, event.event_id),
-                serde_json::to_vec(&data).unwrap_or_default(),
-            );
-            ops.push(WriteOp::Put { item, condition: Condition::None });
-        }
-        ops
+    /// An event's write: the patient's notification, if the event tells them anything, keyed by the
+    /// event (so writing it again is writing the same item).
+    fn write(event: &StatusEvent) -> Option<WriteOp> {
+        let text = message_for(event)?;
+        let data = serde_json::json!({
+            "prescription_id": event.prescription_id,
+            "status": event.status,
+            "message": text,
+            "at": event.at,
+        });
+        let item = Item::new(
+            notification_pk(&event.nhs_number),
+            format!("{}#{}", event.at, event.event_id),
+            serde_json::to_vec(&data).unwrap_or_default(),
+        );
+        Some(WriteOp::Put { item, condition: Condition::None })
     }
 
     async fn apply(&self, event: &StatusEvent) -> Result<(), StoreError> {
-        let ops = Self::writes(event);
-        match self.records.transact_write(ops).await {
-            // Seen before: applied then.
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
-            Err(e) => Err(e),
+        match Self::write(event) {
+            Some(op) => self.records.transact_write(vec![op]).await,
+            None => Ok(()),
         }
     }
 }
