@@ -14,7 +14,7 @@ pub enum Kind {
     Order,
     /// The same order unsigned ($prepare).
     UnsignedOrder,
-    /// A prescription-order-update cancelling the prescription's first item.
+    /// A prescription-order-update cancelling the prescription's line item --item.
     Cancel,
     /// A Task/$release Parameters (nominated without --id; patient release with it).
     Release,
@@ -30,7 +30,8 @@ pub enum Kind {
 
 /// The message of `kind`: for prescription `id` (a new id when absent, for orders), patient
 /// `patient`, pharmacy `pharmacy`; `notification`: the notification a dispense amends or a
-/// withdrawal withdraws, and the id of a new one; `replaces`: the claim a claim amends.
+/// withdrawal withdraws, and the id of a new one; `replaces`: the claim a claim amends; `item`: the
+/// line item (1 or 2) a cancellation names.
 pub fn message(
     kind: Kind,
     id: Option<&str>,
@@ -38,6 +39,7 @@ pub fn message(
     pharmacy: &str,
     notification: Option<&str>,
     replaces: Option<&str>,
+    item: usize,
 ) -> Result<Value, String> {
     let id = match id {
         Some(id) => PrescriptionId::parse(id).map_err(|e| e.to_string())?.to_string(),
@@ -60,7 +62,10 @@ pub fn message(
             let key = spine_sds::seed::signing_keys::synthetic_signing_key(PRESCRIBER_ROLE);
             client::signed(order(), &key, &now).map_err(|e| e.to_string())?
         }
-        Kind::Cancel => client::cancel(&id, patient, &items[0]),
+        Kind::Cancel => {
+            let item = items.get(item.wrapping_sub(1)).ok_or("--item is 1 or 2")?;
+            client::cancel(&id, patient, item)
+        }
         Kind::Release => client::release(pharmacy, (!id.is_empty()).then_some(id.as_str())),
         Kind::Dispense => {
             let new = client::uuid(&now, "notification");

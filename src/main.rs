@@ -101,6 +101,9 @@ enum Command {
         /// The claim a claim amends.
         #[arg(long)]
         replaces: Option<String>,
+        /// The line item a cancellation names: the prescription's first (1) or second (2).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+        item: u8,
     },
 }
 
@@ -121,7 +124,7 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    if let Some(Command::Eps { kind, id, patient, pharmacy, notification, replaces }) = &cli.command {
+    if let Some(Command::Eps { kind, id, patient, pharmacy, notification, replaces, item }) = &cli.command {
         return match spine::eps_cli::message(
             *kind,
             id.as_deref(),
@@ -129,6 +132,7 @@ fn main() -> std::process::ExitCode {
             pharmacy,
             notification.as_deref(),
             replaces.as_deref(),
+            usize::from(*item),
         ) {
             Ok(message) => {
                 println!("{message}");

@@ -233,20 +233,32 @@ async fn every_path(eps: &Eps) {
     assert_eps(&late, 400, "PRESCRIPTION_INVALID_STATE_TRANSITION");
     assert_eq!(eps.status(&id).await, "0008", "a refused step changes nothing");
 
-    // Cancellation: waiting → R-0001; again → R-0006; with a dispenser → R-0002 (marked), and the
-    // return then cancels it.
-    let cancel = |id: &str| client::cancel(id, PATIENT, &rx::items(id)[0]);
-    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL)).await;
+    // Cancellation names one line item. Waiting: the item is cancelled (R-0001) and the
+    // prescription waits with the other; the same item again is R-0006; the last item cancels the
+    // prescription. With a dispenser: each item is marked (R-0002, on the tracker's Task), and the
+    // return cancels them.
+    let cancel = |id: &str, item: usize| client::cancel(id, PATIENT, &rx::items(id)[item]);
+    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 0)).await;
+    assert_eq!((r.status, cancel_code(&r)), (200, "R-0001"), "{:#}", r.body);
+    assert_eq!(r.body["entry"][1]["resource"]["status"], "cancelled", "the item");
+    assert_eq!(eps.status(rx::TO_CANCEL).await, "0001", "the other item is still to be dispensed");
+    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 0)).await;
+    assert_eq!((r.status, cancel_code(&r)), (400, "R-0006"));
+    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 1)).await;
     assert_eq!((r.status, cancel_code(&r)), (200, "R-0001"), "{:#}", r.body);
     assert_eq!(eps.status(rx::TO_CANCEL).await, "0005");
-    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL)).await;
-    assert_eq!((r.status, cancel_code(&r)), (400, "R-0006"));
-    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::WITH_DISPENSER)).await;
-    assert_eq!((r.status, cancel_code(&r)), (200, "R-0002"), "{:#}", r.body);
+    for item in [0, 1] {
+        let r = eps.post(&prescriber, "/$process-message", &cancel(rx::WITH_DISPENSER, item)).await;
+        assert_eq!((r.status, cancel_code(&r)), (200, "R-0002"), "{:#}", r.body);
+        assert_eq!(r.body["entry"][1]["resource"]["status"], "active", "marked, not cancelled");
+    }
     assert_eq!(eps.status(rx::WITH_DISPENSER).await, "0002");
+    let r = eps.track(&format!("focus:identifier={}", rx::WITH_DISPENSER)).await;
+    let note = tasks(&r)[0]["note"][0]["text"].as_str().unwrap_or_default().to_owned();
+    assert!(note.contains("marked for cancellation") && note.contains(&rx::items(rx::WITH_DISPENSER)[1]), "{note}");
     assert_accepted(&eps.post(&pharmacist, "/Task", &client::return_task(rx::WITH_DISPENSER, PATIENT, PHARMACY)).await);
     assert_eq!(eps.status(rx::WITH_DISPENSER).await, "0005");
-    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::DISPENSED)).await;
+    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::DISPENSED, 0)).await;
     assert_eq!((r.status, cancel_code(&r)), (400, "R-0004"));
 
     // The tracker by patient, status and authored day.

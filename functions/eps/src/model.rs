@@ -125,6 +125,8 @@ struct Stored {
     dispenser: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_cancellation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending_items: Vec<String>,
     items: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     notifications: Vec<(String, Vec<(String, String)>)>,
@@ -158,6 +160,7 @@ impl From<&Prescription> for Stored {
             status: p.state.status.code().to_owned(),
             dispenser: p.state.dispenser.clone(),
             pending_cancellation: p.state.pending_cancellation.clone(),
+            pending_items: p.state.pending_items.clone(),
             items: item_codes(&p.items),
             notifications: p.notifications.iter().map(|n| (n.id.clone(), item_codes(&n.items))).collect(),
             claim: p.claim.as_ref().map(|c| (c.id.clone(), c.claimed_on.clone())),
@@ -172,6 +175,13 @@ impl TryFrom<Stored> for Prescription {
         let status = PrescriptionStatus::from_code(&s.status)
             .ok_or_else(|| EpsError::internal("a stored prescription has an unknown status"))?;
         let items = items_from_codes(s.items)?;
+        // Stored before cancellations named line items, a mark was for the whole prescription.
+        let pending_items = match (&s.pending_cancellation, s.pending_items.is_empty()) {
+            (Some(_), true) => {
+                items.iter().filter(|i| i.status != LineItemStatus::Cancelled).map(|i| i.id.clone()).collect()
+            }
+            _ => s.pending_items,
+        };
         let notifications = s
             .notifications
             .into_iter()
@@ -183,10 +193,30 @@ impl TryFrom<Stored> for Prescription {
             prescriber_ods: s.prescriber_ods,
             nominated: s.nominated,
             authored_on: s.authored_on,
-            state: State { status, dispenser: s.dispenser, pending_cancellation: s.pending_cancellation },
+            state: State {
+                status,
+                dispenser: s.dispenser,
+                pending_cancellation: s.pending_cancellation,
+                pending_items,
+            },
             items,
             notifications,
             claim: s.claim.map(|(id, claimed_on)| ClaimRecord { id, claimed_on }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_stored_before_cancellations_named_items_covers_every_item_not_cancelled() {
+        let stored = br#"{"id":"X","nhs_number":"9449304130","prescriber_ods":"A83008","authored_on":"2026-11-22T09:00:00+00:00",
+            "status":"0002","dispenser":"FA565","pending_cancellation":"p1","items":[["1","0008"],["2","0005"],["3","0008"]]}"#;
+        let p = Prescription::from_json(stored).unwrap();
+        assert_eq!(p.state.pending_items, ["1", "3"]);
+        let again = Prescription::from_json(&p.to_json()).unwrap();
+        assert_eq!(again, p, "stored with its items from then on");
     }
 }

@@ -38,7 +38,8 @@ fn items_moved(items: &[LineItem], from: LineItemStatus, to: LineItemStatus) -> 
 }
 
 /// The line items after a dispense notification reporting `reported`: every item that is not
-/// cancelled must be reported, and every reported item must be one of the prescription's.
+/// cancelled must be reported, every reported item must be one of the prescription's, and a
+/// cancelled one cannot be reported dispensed.
 fn items_dispensed(items: &[LineItem], reported: &[LineItem]) -> Result<Vec<LineItem>, EpsError> {
     if let Some(unknown) = reported.iter().find(|r| !items.iter().any(|i| i.id == r.id)) {
         return Err(EpsError::item_not_found(&unknown.id));
@@ -46,6 +47,9 @@ fn items_dispensed(items: &[LineItem], reported: &[LineItem]) -> Result<Vec<Line
     items
         .iter()
         .map(|i| match reported.iter().find(|r| r.id == i.id) {
+            Some(r) if i.status == LineItemStatus::Cancelled && r.status != LineItemStatus::Cancelled => {
+                Err(EpsError::invalid_value(format!("Line item {} is cancelled: it cannot be dispensed.", i.id)))
+            }
             Some(r) => Ok(r.clone()),
             None if i.status == LineItemStatus::Cancelled => Ok(i.clone()),
             None => {
@@ -295,17 +299,12 @@ impl PrescriptionStore {
         Err(EpsError::internal(format!("gave up after {MAX_ATTEMPTS} concurrent downloads")))
     }
 
-    /// Return to the Spine by the dispenser holding it (or cancellation, if it was marked).
+    /// Return to the Spine by the dispenser holding it (cancelling the items marked for
+    /// cancellation, and the prescription once every item is).
     pub async fn return_to_spine(&self, id: &str, dispenser: &str) -> Result<Prescription, EpsError> {
         let (p, ()) = self
             .change(id, |p| {
-                let state = lifecycle::return_to_spine(&p.state, dispenser)?;
-                let to = if state.status == PrescriptionStatus::Cancelled {
-                    LineItemStatus::Cancelled
-                } else {
-                    LineItemStatus::ToBeDispensed
-                };
-                let items = items_moved(&p.items, LineItemStatus::WithDispenser, to);
+                let (state, items) = lifecycle::return_to_spine(&p.state, &p.items, dispenser)?;
                 Ok((Some(Prescription { state, items, ..p.clone() }), ()))
             })
             .await?;
@@ -517,22 +516,12 @@ impl PrescriptionStore {
         }
     }
 
-    /// Cancellation by `prescriber` (the whole prescription): the R-code and the prescription as
-    /// it now stands. A prescription that is not found is `R-0008`, answered by the caller.
-    pub async fn cancel(&self, id: &str, prescriber: &str) -> Result<(Prescription, CancelCode), EpsError> {
+    /// Cancellation of the line item `item` by `prescriber`: the prescription as it is after it
+    /// (changed only when the item was cancelled or marked for cancellation) and EPS's answer.
+    pub async fn cancel(&self, id: &str, item: &str, prescriber: &str) -> Result<(Prescription, CancelCode), EpsError> {
         self.change(id, |p| {
-            let (code, state) = lifecycle::cancel(&p.state, prescriber);
-            let next = state.map(|state| {
-                let items = if state.status == PrescriptionStatus::Cancelled
-                    || state.status == PrescriptionStatus::CancelledFutureInstance
-                {
-                    items_moved(&p.items, LineItemStatus::ToBeDispensed, LineItemStatus::Cancelled)
-                } else {
-                    p.items.clone()
-                };
-                Prescription { state, items, ..p.clone() }
-            });
-            Ok((next, code))
+            let (code, next) = lifecycle::cancel(&p.state, &p.items, item, prescriber);
+            Ok((next.map(|(state, items)| Prescription { state, items, ..p.clone() }), code))
         })
         .await
     }

@@ -152,18 +152,31 @@ async fn return_and_marked_cancellation(b: &Backend) {
     assert!(back.items.iter().all(|i| i.status == LineItemStatus::ToBeDispensed));
     assert_eq!(b.store.release(&p.id, OTHER_PHARMACY).await.unwrap().state.dispenser.as_deref(), Some(OTHER_PHARMACY));
 
-    let (marked, code) = b.store.cancel(&p.id, "prescriber-1").await.unwrap();
+    // With a dispenser: each item is marked for cancellation (by one prescriber); the return
+    // cancels the marked items, and with every item cancelled, the prescription.
+    let (marked, code) = b.store.cancel(&p.id, "item-300-1", "prescriber-1").await.unwrap();
     assert_eq!(code, CancelCode::MarkedWithDispenser);
     assert_eq!(marked.state.status, PrescriptionStatus::WithDispenser);
-    assert_eq!(b.store.cancel(&p.id, "prescriber-2").await.unwrap().1, CancelCode::RequestedByAnotherPrescriber);
+    assert_eq!(marked.state.pending_items, ["item-300-1"]);
+    let other = b.store.cancel(&p.id, "item-300-2", "prescriber-2").await.unwrap().1;
+    assert_eq!(other, CancelCode::RequestedByAnotherPrescriber);
+    let (both, _) = b.store.cancel(&p.id, "item-300-2", "prescriber-1").await.unwrap();
+    assert_eq!(both.state.pending_items, ["item-300-1", "item-300-2"]);
     let cancelled = b.store.return_to_spine(&p.id, OTHER_PHARMACY).await.unwrap();
     assert_eq!(cancelled.state.status, PrescriptionStatus::Cancelled);
     assert!(cancelled.items.iter().all(|i| i.status == LineItemStatus::Cancelled));
-    assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::AlreadyCancelled);
+    let again = b.store.cancel(&p.id, "item-300-1", "prescriber-1").await.unwrap().1;
+    assert_eq!(again, CancelCode::AlreadyCancelled);
 
+    // Before release: the item is cancelled at once; the prescription, once both are.
     let q = prescription(301, Some(PHARMACY), 6);
     b.store.create(&q, None).await.unwrap();
-    let (now, code) = b.store.cancel(&q.id, "prescriber-1").await.unwrap();
+    let (now, code) = b.store.cancel(&q.id, "item-301-1", "prescriber-1").await.unwrap();
+    assert_eq!((code, now.state.status), (CancelCode::Cancelled, PrescriptionStatus::ToBeDispensed));
+    assert_eq!(now.items, reported(301, LineItemStatus::Cancelled, LineItemStatus::ToBeDispensed));
+    let again = b.store.cancel(&q.id, "item-301-1", "prescriber-1").await.unwrap();
+    assert_eq!(again, (now, CancelCode::AlreadyCancelled), "an item cancelled again changes nothing");
+    let (now, code) = b.store.cancel(&q.id, "item-301-2", "prescriber-1").await.unwrap();
     assert_eq!((code, now.state.status), (CancelCode::Cancelled, PrescriptionStatus::Cancelled));
     assert!(
         !b.store.release_nominated(PHARMACY, 25).await.unwrap().iter().any(|r| r.id == q.id),
@@ -171,6 +184,20 @@ async fn return_and_marked_cancellation(b: &Backend) {
     );
     let refused = b.store.release(&q.id, PHARMACY).await.unwrap_err();
     assert_eq!(refused.code(), Some("PRESCRIPTION_INVALID_STATE_TRANSITION"));
+
+    // One item cancelled before release: the other is released and dispensed; the cancelled one
+    // cannot be reported dispensed, nor need it be reported.
+    let r = prescription(302, None, 7);
+    b.store.create(&r, None).await.unwrap();
+    b.store.cancel(&r.id, "item-302-1", "prescriber-1").await.unwrap();
+    let released = b.store.release(&r.id, PHARMACY).await.unwrap();
+    assert_eq!(released.items, reported(302, LineItemStatus::Cancelled, LineItemStatus::WithDispenser));
+    let both = reported(302, LineItemStatus::FullyDispensed, LineItemStatus::FullyDispensed);
+    let err = b.store.dispense(&r.id, PHARMACY, "dn-302", &both, None).await.unwrap_err();
+    assert!(err.diagnostics().contains("cancelled"), "{}", err.diagnostics());
+    let done = b.store.dispense(&r.id, PHARMACY, "dn-302", &both[1..], None).await.unwrap();
+    assert_eq!(done.state.status, PrescriptionStatus::Dispensed);
+    assert_eq!(done.items, reported(302, LineItemStatus::Cancelled, LineItemStatus::FullyDispensed));
 }
 
 async fn dispense_amend_withdraw_and_claim(b: &Backend) {
@@ -232,7 +259,7 @@ async fn dispense_amend_withdraw_and_claim(b: &Backend) {
     assert_eq!(late.code(), Some("CLAIM_AMEND_PERIOD_ISSUE"));
     let err = b.store.withdraw(&p.id, PHARMACY, "dn-4").await.unwrap_err();
     assert_eq!(err.code(), Some("PRESCRIPTION_INVALID_STATE_TRANSITION"), "nothing is withdrawn once claimed");
-    assert_eq!(b.store.cancel(&p.id, "prescriber-1").await.unwrap().1, CancelCode::Dispensed);
+    assert_eq!(b.store.cancel(&p.id, "item-400-1", "prescriber-1").await.unwrap().1, CancelCode::Dispensed);
 }
 
 async fn the_tracker_by_patient(b: &Backend) {

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::lifecycle::CancelCode;
 use crate::model::Prescription;
-use crate::status::PrescriptionStatus;
+use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// `$prepare`'s answer.
 pub fn prepare_parameters(digest: &str, timestamp: &str, algorithm: &str) -> Value {
@@ -83,8 +83,9 @@ pub fn release_parameters<'a>(passed: &[&'a RawValue]) -> impl Serialize + 'a {
 /// its status history, with its status after the request.
 pub fn cancel_response(id: &str, item: Option<&str>, code: &str, display: &str, p: Option<&Prescription>) -> Value {
     let ok = code == CancelCode::Cancelled.code();
-    let status = match p.map(|p| p.state.status) {
-        Some(PrescriptionStatus::Cancelled | PrescriptionStatus::CancelledFutureInstance) => "cancelled",
+    // The named line item's status: cancelled, or still active (marked for cancellation or not).
+    let status = match p.and_then(|p| p.items.iter().find(|i| Some(i.id.as_str()) == item)) {
+        Some(i) if i.status == LineItemStatus::Cancelled => "cancelled",
         Some(_) => "active",
         None => "unknown",
     };
@@ -156,7 +157,8 @@ pub fn task(p: &Prescription) -> Value {
         task["owner"] = json!({ "identifier": ident(ODS, holder) });
     }
     if let Some(prescriber) = &p.state.pending_cancellation {
-        task["note"] = json!([{ "text": format!("Marked for cancellation by {prescriber}") }]);
+        let items = p.state.pending_items.join(", ");
+        task["note"] = json!([{ "text": format!("Line items {items} marked for cancellation by {prescriber}") }]);
     }
     task
 }

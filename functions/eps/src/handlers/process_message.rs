@@ -5,10 +5,11 @@
 //!   requester's role profile (`MISSING_DIGITAL_SIGNATURE`; a bad or mismatched one is
 //!   `FAILURE_TO_PROCESS_MESSAGE`). The prescription is stored with its signed Bundle, waiting
 //!   for the patient's nominated pharmacy (from PDS) or a patient release.
-//! - `prescription-order-update` (prescribing): cancellation, answered with a message Bundle
-//!   carrying EPS's R-code — R-0001 cancelled; R-0002/R-0003 with the dispenser, marked for
-//!   cancellation; R-0004…R-0010 not cancelled; R-0008 not found; R-5000 the NHS number or the
-//!   prescribing organisation does not match.
+//! - `prescription-order-update` (prescribing): cancellation of the line item it names, answered
+//!   with a message Bundle carrying EPS's R-code — R-0001 cancelled (the prescription too, with
+//!   its last item); R-0002/R-0003 with the dispenser, marked for cancellation; R-0004…R-0010 not
+//!   cancelled; R-0008 not found; R-5000 the NHS number, the prescribing organisation or the line
+//!   item does not match.
 //! - `dispense-notification` (dispensing, B0570): the dispenser holding it reports every line
 //!   item's outcome; `replacementOf` amends the latest notification only.
 
@@ -168,7 +169,7 @@ async fn cancel(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineResul
             )
         },
         |store| async move {
-            let (p, code) = store.cancel(&id, &prescriber).await?;
+            let (p, code) = store.cancel(&id, &item, &prescriber).await?;
             Ok(cancel_answer(&id, &item, code.code(), code.display(), Some(&p), code.http_status()))
         },
     )
