@@ -364,6 +364,40 @@ async fn every_path_of_the_lifecycle_on_dynamodb_and_sqs() {
 // Prescribing: signatures and rules
 // ---------------------------------------------------------------------------------------------
 
+/// The order with its second MedicationRequest a controlled drug of `schedule`
+/// (`Extension-DM-ControlledDrug`).
+fn with_controlled_drug(mut order: Value, schedule: &str) -> Value {
+    let extensions = &mut order["entry"][2]["resource"]["extension"];
+    if !extensions.is_array() {
+        *extensions = json!([]);
+    }
+    extensions.as_array_mut().unwrap().push(json!({
+        "url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug",
+        "extension": [
+            { "url": "quantityWords", "valueString": "twenty eight" },
+            { "url": "schedule", "valueCoding": {
+                "system": "https://fhir.nhs.uk/CodeSystem/medicationrequest-controlled-drug", "code": schedule } },
+        ],
+    }));
+    order
+}
+
+#[tokio::test]
+async fn a_schedule_2_controlled_drug_makes_the_prescription_valid_for_28_days() {
+    use spine_shared::ports::{Index, KeyCondition, Query};
+    let eps = Eps::embedded().await;
+    let prescriber = who::clinician();
+    let marker = |day: &str| Query::new(Index::Table, format!("EPSEXPIRY#{day}"), KeyCondition::All);
+    for (schedule, expires) in [("CD2", "2026-12-18"), ("CD5", "2027-05-22")] {
+        let id = new_id();
+        let order = with_controlled_drug(unsigned(&id, PATIENT), schedule);
+        let signed = client::signed(order, &synthetic_signing_key(PRESCRIBER_ROLE), AUTHORED).unwrap();
+        assert_accepted(&eps.post(&prescriber, "/$process-message", &signed).await);
+        let due = eps.records.query(marker(expires)).await.unwrap();
+        assert!(due.items.iter().any(|m| m.sk == id), "{schedule}: expires on {expires}");
+    }
+}
+
 #[tokio::test]
 async fn a_prescription_is_prepared_signed_and_created() {
     let eps = Eps::embedded().await;
@@ -437,6 +471,10 @@ async fn malformed_and_inconsistent_orders_get_epss_codes() {
     both["entry"][1]["resource"]["medicationReference"] = json!({ "reference": "urn:uuid:x" });
     let r = post(both).await;
     assert_eq!((r.status, r.body["issue"][0]["code"].as_str()), (400, Some("structure")), "{:#}", r.body);
+
+    // A controlled drug's schedule that is not one.
+    let r = post(with_controlled_drug(unsigned(&id, PATIENT), "CD9")).await;
+    assert_eq!((r.status, r.body["issue"][0]["code"].as_str()), (400, Some("value")), "{:#}", r.body);
 
     // Not JSON; not a Bundle; an unknown message event.
     let r = eps

@@ -24,9 +24,18 @@ pub fn nominated_pk(ods: &str) -> String {
     format!("EPSNOMINATED#{ods}")
 }
 
-/// How long a prescription may be dispensed after it was authored: six months (NHS prescriptions;
-/// the shorter validity of controlled drugs is not modelled).
+/// How long a prescription may be dispensed after it was authored: six months (NHS prescriptions,
+/// and those of Schedule 5 controlled drugs).
 pub const VALIDITY_DAYS: i64 = 183;
+/// How long one with a controlled drug of Schedule 2, 3 or 4 may be: 28 days.
+pub const CONTROLLED_DRUG_VALIDITY_DAYS: i64 = 28;
+
+/// The validity of a prescription whose line items are of these controlled-drug schedules (the
+/// `Extension-DM-ControlledDrug` schedule codes; none for an item that is not a controlled drug).
+pub fn validity_days<'a>(schedules: impl IntoIterator<Item = &'a str>) -> i64 {
+    let short = |s: &str| matches!(s, "CD2" | "CD3" | "CD4-1" | "CD4-2");
+    if schedules.into_iter().any(short) { CONTROLLED_DRUG_VALIDITY_DAYS } else { VALIDITY_DAYS }
+}
 
 /// The partition of the expiry markers of prescriptions whose validity ends on `day` (YYYY-MM-DD);
 /// each marker's sort key is the prescription id.
@@ -34,10 +43,11 @@ pub fn expiry_pk(day: &str) -> String {
     format!("EPSEXPIRY#{day}")
 }
 
-/// The day a prescription authored at `authored_on` (RFC 3339) stops being valid.
-pub fn expiry_day(authored_on: &str) -> Option<String> {
+/// The day a prescription authored at `authored_on` (RFC 3339) and valid for `validity_days` stops
+/// being valid.
+pub fn expiry_day(authored_on: &str, validity_days: i64) -> Option<String> {
     let authored = time::OffsetDateTime::parse(authored_on, &time::format_description::well_known::Rfc3339).ok()?;
-    let day = authored.date().checked_add(time::Duration::days(VALIDITY_DAYS))?;
+    let day = authored.date().checked_add(time::Duration::days(validity_days))?;
     day.format(time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
@@ -81,6 +91,8 @@ pub struct Prescription {
     pub nominated: Option<String>,
     /// When it was authored (RFC 3339), which orders releases and the tracker.
     pub authored_on: String,
+    /// How many days after it was authored it expires ([`validity_days`]).
+    pub validity_days: i64,
     pub state: State,
     pub items: Vec<LineItem>,
     /// The dispense notifications in force, oldest first (a withdrawn one is removed; an amended
@@ -120,6 +132,8 @@ struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nominated: Option<String>,
     authored_on: String,
+    #[serde(default = "six_months", skip_serializing_if = "is_six_months")]
+    validity_days: i64,
     status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dispenser: Option<String>,
@@ -132,6 +146,14 @@ struct Stored {
     notifications: Vec<(String, Vec<(String, String)>)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     claim: Option<(String, String)>,
+}
+
+fn six_months() -> i64 {
+    VALIDITY_DAYS
+}
+
+fn is_six_months(days: &i64) -> bool {
+    *days == VALIDITY_DAYS
 }
 
 fn item_codes(items: &[LineItem]) -> Vec<(String, String)> {
@@ -157,6 +179,7 @@ impl From<&Prescription> for Stored {
             prescriber_ods: p.prescriber_ods.clone(),
             nominated: p.nominated.clone(),
             authored_on: p.authored_on.clone(),
+            validity_days: p.validity_days,
             status: p.state.status.code().to_owned(),
             dispenser: p.state.dispenser.clone(),
             pending_cancellation: p.state.pending_cancellation.clone(),
@@ -193,6 +216,7 @@ impl TryFrom<Stored> for Prescription {
             prescriber_ods: s.prescriber_ods,
             nominated: s.nominated,
             authored_on: s.authored_on,
+            validity_days: s.validity_days,
             state: State {
                 status,
                 dispenser: s.dispenser,

@@ -15,7 +15,7 @@ use spine_sds::seed::signing_keys::synthetic_signing_key;
 use crate::client;
 use crate::error::EpsError;
 use crate::lifecycle::State;
-use crate::model::{LineItem, Prescription};
+use crate::model::{LineItem, Prescription, VALIDITY_DAYS};
 use crate::status::LineItemStatus;
 use crate::store::PrescriptionStore;
 
@@ -42,6 +42,7 @@ fn prescription(id: &str, nominated: Option<&str>) -> Prescription {
         prescriber_ods: PRESCRIBER_ODS.to_owned(),
         nominated: nominated.map(str::to_owned),
         authored_on: AUTHORED_ON.to_owned(),
+        validity_days: VALIDITY_DAYS,
         state: State::new(),
         items: items(id).into_iter().map(|id| LineItem { id, status: LineItemStatus::ToBeDispensed }).collect(),
         notifications: Vec::new(),

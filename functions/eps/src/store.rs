@@ -192,7 +192,8 @@ impl PrescriptionStore {
             .into_iter()
             .collect();
         // Its expiry marker, found by the expiry job on the day its validity ends.
-        let day = expiry_day(&p.authored_on).ok_or_else(|| EpsError::invalid("authoredOn is not a date and time"))?;
+        let day = expiry_day(&p.authored_on, p.validity_days)
+            .ok_or_else(|| EpsError::invalid("authoredOn is not a date and time"))?;
         extra.push(WriteOp::Put {
             item: Item::new(expiry_pk(&day), p.id.clone(), Vec::new()),
             condition: Condition::None,

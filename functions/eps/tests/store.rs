@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use spine_eps::lifecycle::{CancelCode, State};
-use spine_eps::model::{LineItem, Prescription};
+use spine_eps::model::{CONTROLLED_DRUG_VALIDITY_DAYS, LineItem, Prescription, VALIDITY_DAYS};
 use spine_eps::{LineItemStatus, PrescriptionId, PrescriptionStatus, PrescriptionStore};
 use spine_shared::ports::RecordStore;
 use spine_shared::testing::{OneAtATime, dynamo, embedded};
@@ -42,6 +42,7 @@ fn prescription(seq: u32, nominated: Option<&str>, minute: u32) -> Prescription 
         prescriber_ods: PRESCRIBER.into(),
         nominated: nominated.map(str::to_owned),
         authored_on: format!("2026-11-22T09:{:02}:{:02}+00:00", minute / 60, minute % 60),
+        validity_days: VALIDITY_DAYS,
         state: State::new(),
         items: vec![
             LineItem { id: format!("item-{seq}-1"), status: LineItemStatus::ToBeDispensed },
@@ -283,6 +284,19 @@ async fn the_tracker_by_patient(b: &Backend) {
     assert!(b.store.for_patient("9000000017", None, None, None).await.unwrap().is_empty());
 }
 
+async fn controlled_drugs_expire_after_28_days(b: &Backend) {
+    let controlled = Prescription { validity_days: CONTROLLED_DRUG_VALIDITY_DAYS, ..prescription(600, None, 8) };
+    let ordinary = prescription(601, None, 8);
+    b.store.create(&controlled, None).await.unwrap();
+    b.store.create(&ordinary, None).await.unwrap();
+    assert_eq!(b.store.expire_due(date!(2026 - 12 - 19), 1).await.unwrap(), 0, "valid through its 28th day");
+    assert_eq!(b.store.expire_due(date!(2026 - 12 - 20), 1).await.unwrap(), 1);
+    let status = |p: Option<Prescription>| p.unwrap().state.status;
+    assert_eq!(status(b.store.get(&controlled.id).await.unwrap()), PrescriptionStatus::Expired);
+    assert_eq!(status(b.store.get(&ordinary.id).await.unwrap()), PrescriptionStatus::ToBeDispensed);
+    assert_eq!(spine_eps::model::expiry_day(&ordinary.authored_on, VALIDITY_DAYS).as_deref(), Some("2027-05-24"));
+}
+
 async fn all_scenarios(b: Backend) {
     create_once(&b).await;
     one_of_racing_dispensers_wins(&b).await;
@@ -291,6 +305,7 @@ async fn all_scenarios(b: Backend) {
     return_and_marked_cancellation(&b).await;
     dispense_amend_withdraw_and_claim(&b).await;
     the_tracker_by_patient(&b).await;
+    controlled_drugs_expire_after_28_days(&b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -7,13 +7,13 @@ use serde_json::Value;
 use spine_shared::NhsNumber;
 
 use super::{
-    DISPENSE_TYPE, GROUP_IDENTIFIER, ITEM_NUMBER, MESSAGE_EVENT, NHS_NUMBER, ODS, ORGANISATION_RELATIONSHIPS,
-    PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE, WITHDRAW_REASON, code, extension,
-    identifier, identifier_value, of_type, parameter, resolve,
+    CONTROLLED_DRUG, DISPENSE_TYPE, GROUP_IDENTIFIER, ITEM_NUMBER, MESSAGE_EVENT, NHS_NUMBER, ODS,
+    ORGANISATION_RELATIONSHIPS, PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE,
+    WITHDRAW_REASON, code, extension, identifier, identifier_value, of_type, parameter, resolve,
 };
 use crate::consistency;
 use crate::error::EpsError;
-use crate::model::LineItem;
+use crate::model::{LineItem, validity_days};
 use crate::prescription_id::PrescriptionId;
 use crate::status::LineItemStatus;
 
@@ -78,6 +78,8 @@ pub struct Order<'a> {
     pub authored_on: String,
     /// The line items' ids (`prescription-order-item-number`).
     pub items: Vec<String>,
+    /// How many days it may be dispensed for: 28 with a controlled drug of Schedule 2, 3 or 4.
+    pub validity_days: i64,
     /// What the prescriber signs: the MedicationRequests, the Patient and the PractitionerRole.
     pub fragments: Value,
     /// Provenance.signature[0].data, when present.
@@ -105,11 +107,14 @@ pub fn order(bundle: &Value) -> Result<Order<'_>, EpsError> {
         })?
         .to_owned();
     let mut items = Vec::with_capacity(requests.len());
+    let mut schedules = Vec::new();
     for r in &requests {
         let item = identifier(r, ITEM_NUMBER)
             .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.identifier is missing."))?;
         items.push(item.to_owned());
+        schedules.extend(controlled_drug_schedule(r)?);
     }
+    let validity_days = validity_days(schedules);
     let signature = of_type(bundle, "Provenance")
         .flat_map(|p| p["signature"].as_array().into_iter().flatten())
         .find_map(|s| s["data"].as_str())
@@ -119,7 +124,27 @@ pub fn order(bundle: &Value) -> Result<Order<'_>, EpsError> {
         "patient": patient,
         "practitionerRole": role,
     });
-    Ok(Order { id, nhs, role_profile, authored_on, items, fragments, signature })
+    Ok(Order { id, nhs, role_profile, authored_on, items, validity_days, fragments, signature })
+}
+
+/// A MedicationRequest's controlled-drug schedule (`Extension-DM-ControlledDrug`'s `schedule`:
+/// CD1, CD2, CD3, CD4-1, CD4-2 or CD5), if it is a controlled drug.
+fn controlled_drug_schedule(request: &Value) -> Result<Option<&str>, EpsError> {
+    let ext = extension(request, CONTROLLED_DRUG);
+    if ext.is_null() {
+        return Ok(None);
+    }
+    let schedule = ext["extension"]
+        .as_array()
+        .and_then(|parts| parts.iter().find(|p| p["url"] == "schedule"))
+        .and_then(|p| p["valueCoding"]["code"].as_str());
+    match schedule {
+        Some(code @ ("CD1" | "CD2" | "CD3" | "CD4-1" | "CD4-2" | "CD5")) => Ok(Some(code)),
+        Some(other) => Err(EpsError::invalid_value(format!(
+            "{other} is not a controlled drug schedule (CD1, CD2, CD3, CD4-1, CD4-2 or CD5)."
+        ))),
+        None => Ok(None),
+    }
 }
 
 /// A cancellation (`prescription-order-update`).

@@ -18,6 +18,7 @@ pub const RFC4122: &str = "https://tools.ietf.org/html/rfc4122";
 pub const MESSAGE_EVENT: &str = "https://fhir.nhs.uk/CodeSystem/message-event";
 pub const REPLACEMENT_OF: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf";
 pub const GROUP_IDENTIFIER: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier";
+pub const CONTROLLED_DRUG: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug";
 pub const DISPENSE_TYPE: &str = "https://fhir.nhs.uk/CodeSystem/medicationdispense-type";
 pub const BUSINESS_STATUS: &str = "https://fhir.nhs.uk/CodeSystem/EPS-task-business-status";
 pub const RETURN_REASON: &str = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason";

@@ -82,6 +82,7 @@ async fn order(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineResult
             prescriber_ods: caller.organisation.clone(),
             nominated,
             authored_on: order.authored_on.clone(),
+            validity_days: order.validity_days,
             state: State::new(),
             items: order
                 .items
