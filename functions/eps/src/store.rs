@@ -518,9 +518,13 @@ impl PrescriptionStore {
     }
 
     /// Cancellation of the line item `item` by `prescriber`: the prescription as it is after it
-    /// (changed only when the item was cancelled or marked for cancellation) and EPS's answer.
+    /// (changed only when the item was cancelled or marked for cancellation) and EPS's answer. An
+    /// item the prescription does not have is `ITEM_NOT_FOUND` (the handler answers it as R-5000).
     pub async fn cancel(&self, id: &str, item: &str, prescriber: &str) -> Result<(Prescription, CancelCode), EpsError> {
         self.change(id, |p| {
+            if !p.items.iter().any(|i| i.id == item) {
+                return Err(EpsError::item_not_found(item));
+            }
             let (code, next) = lifecycle::cancel(&p.state, &p.items, item, prescriber);
             Ok((next.map(|(state, items)| Prescription { state, items, ..p.clone() }), code))
         })

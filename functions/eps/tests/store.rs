@@ -168,6 +168,8 @@ async fn return_and_marked_cancellation(b: &Backend) {
     assert!(cancelled.items.iter().all(|i| i.status == LineItemStatus::Cancelled));
     let again = b.store.cancel(&p.id, "item-300-1", "prescriber-1").await.unwrap().1;
     assert_eq!(again, CancelCode::AlreadyCancelled);
+    let unknown = b.store.cancel(&p.id, "item-x", "prescriber-1").await.unwrap_err();
+    assert_eq!(unknown.code(), Some("ITEM_NOT_FOUND"));
 
     // Before release: the item is cancelled at once; the prescription, once both are.
     let q = prescription(301, Some(PHARMACY), 6);
