@@ -25,22 +25,27 @@ pub struct State {
     pub status: S,
     /// The ODS code of the dispenser holding it (from release until claim, or its return).
     pub dispenser: Option<String>,
-    /// The prescriber who asked to cancel line items while it was with a dispenser ("marked for
+    /// The line items a prescriber asked to cancel while it was with a dispenser ("marked for
     /// cancellation").
-    pub pending_cancellation: Option<String>,
-    /// The line items marked for cancellation (by `pending_cancellation`).
-    pub pending_items: Vec<String>,
+    pub marks: Option<Marks>,
+}
+
+/// Line items marked for cancellation, and the prescriber who marked them (one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marks {
+    pub prescriber: String,
+    pub items: Vec<String>,
 }
 
 impl State {
     /// A new prescription, ready for release.
     pub fn new() -> Self {
-        State { status: S::ToBeDispensed, dispenser: None, pending_cancellation: None, pending_items: Vec::new() }
+        State { status: S::ToBeDispensed, dispenser: None, marks: None }
     }
 
-    /// The same, with nothing marked for cancellation.
-    fn unmarked(&self) -> Self {
-        State { pending_cancellation: None, pending_items: Vec::new(), ..self.clone() }
+    /// Whether line item `item` is marked for cancellation.
+    fn marked(&self, item: &str) -> bool {
+        self.marks.as_ref().is_some_and(|m| m.items.iter().any(|i| i == item))
     }
 
     fn with(&self, status: S) -> Self {
@@ -104,9 +109,7 @@ pub fn return_to_spine(state: &State, items: &[LineItem], dispenser: &str) -> Re
                 .iter()
                 .map(|i| {
                     let status = match i.status {
-                        LineItemStatus::WithDispenser if state.pending_items.contains(&i.id) => {
-                            LineItemStatus::Cancelled
-                        }
+                        LineItemStatus::WithDispenser if state.marked(&i.id) => LineItemStatus::Cancelled,
                         LineItemStatus::WithDispenser => LineItemStatus::ToBeDispensed,
                         other => other,
                     };
@@ -172,8 +175,8 @@ pub fn dispense(state: &State, dispenser: &str, items: &[LineItemStatus], amendm
     held_by(state, dispenser)?;
     let status = status_after_dispense(items)?;
     // Marks last while dispensing goes on; once it is complete there is nothing left to cancel.
-    let kept = if status == S::WithDispenserActive { state.clone() } else { state.unmarked() };
-    Ok(kept.with(status))
+    let marks = if status == S::WithDispenserActive { state.marks.clone() } else { None };
+    Ok(State { status, marks, ..state.clone() })
 }
 
 /// Expiry at the end of a prescription's validity: one not yet dispensed from (waiting, or with a
@@ -298,14 +301,14 @@ pub fn cancel(
     if named == Some(LineItemStatus::Cancelled) {
         return (CancelCode::AlreadyCancelled, None);
     }
-    let mark = |code| match state.pending_cancellation.as_deref() {
-        Some(p) if p != prescriber => (CancelCode::RequestedByAnotherPrescriber, None),
-        _ if state.pending_items.iter().any(|i| i == item) => (code, None),
-        _ => {
-            let mut pending_items = state.pending_items.clone();
-            pending_items.push(item.to_owned());
-            let marked = State { pending_cancellation: Some(prescriber.to_owned()), pending_items, ..state.clone() };
-            (code, Some((marked, items.to_vec())))
+    let mark = |code| match &state.marks {
+        Some(m) if m.prescriber != prescriber => (CancelCode::RequestedByAnotherPrescriber, None),
+        _ if state.marked(item) => (code, None),
+        marks => {
+            let mut marked = marks.as_ref().map(|m| m.items.clone()).unwrap_or_default();
+            marked.push(item.to_owned());
+            let marks = Some(Marks { prescriber: prescriber.to_owned(), items: marked });
+            (code, Some((State { marks, ..state.clone() }, items.to_vec())))
         }
     };
     match state.status {
@@ -414,11 +417,11 @@ mod tests {
         assert_eq!(marked.status, S::WithDispenser, "marked, not cancelled");
         let (s, back) = return_to_spine(&marked, &held_items, PHARMACY).unwrap();
         assert_eq!((s.status, back), (S::ToBeDispensed, items(L::Cancelled, L::ToBeDispensed)));
-        assert_eq!(s.pending_items, Vec::<String>::new());
+        assert_eq!(s.marks, None);
 
         // Both marked: the prescription is cancelled.
         let (both, _) = cancel(&marked, &held_items, "2", "prescriber-1").1.unwrap();
-        assert_eq!(both.pending_items, ["1", "2"]);
+        assert_eq!(both.marks.as_ref().map(|m| m.items.clone()), Some(vec!["1".to_owned(), "2".to_owned()]));
         let (s, back) = return_to_spine(&both, &held_items, PHARMACY).unwrap();
         assert_eq!((s.status, back), (S::Cancelled, items(L::Cancelled, L::Cancelled)));
 
@@ -472,10 +475,7 @@ mod tests {
         assert_eq!(code.code(), "R-0002");
         let (marked, held_items) = marked.unwrap();
         assert_eq!(held_items, held(), "marking changes no item");
-        assert_eq!(
-            (marked.pending_cancellation.as_deref(), &marked.pending_items[..]),
-            (Some("p1"), &["1".to_owned()][..])
-        );
+        assert_eq!(marked.marks, Some(Marks { prescriber: "p1".into(), items: vec!["1".into()] }));
         assert_eq!(
             cancel(&marked, &held(), "1", "p1"),
             (CancelCode::MarkedWithDispenser, None),
@@ -525,9 +525,9 @@ mod tests {
     fn a_pending_cancellation_ends_when_dispensing_completes() {
         let (marked, _) = cancel(&released(), &held(), "1", "p1").1.unwrap();
         let partial = dispense(&marked, PHARMACY, &[L::PartiallyDispensed], false).unwrap();
-        assert_eq!((partial.pending_cancellation.as_deref(), partial.pending_items.len()), (Some("p1"), 1));
+        assert_eq!(partial.marks.as_ref().map(|m| (m.prescriber.as_str(), m.items.len())), Some(("p1", 1)));
         let done = dispense(&partial, PHARMACY, &[L::FullyDispensed], false).unwrap();
-        assert_eq!((done.pending_cancellation, done.pending_items.len()), (None, 0));
+        assert_eq!(done.marks, None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::EpsError;
-use crate::lifecycle::State;
+use crate::lifecycle::{Marks, State};
 use crate::status::{LineItemStatus, PrescriptionStatus};
 
 /// The sort key of a prescription's item.
@@ -182,8 +182,8 @@ impl From<&Prescription> for Stored {
             validity_days: p.validity_days,
             status: p.state.status.code().to_owned(),
             dispenser: p.state.dispenser.clone(),
-            pending_cancellation: p.state.pending_cancellation.clone(),
-            pending_items: p.state.pending_items.clone(),
+            pending_cancellation: p.state.marks.as_ref().map(|m| m.prescriber.clone()),
+            pending_items: p.state.marks.as_ref().map(|m| m.items.clone()).unwrap_or_default(),
             items: item_codes(&p.items),
             notifications: p.notifications.iter().map(|n| (n.id.clone(), item_codes(&n.items))).collect(),
             claim: p.claim.as_ref().map(|c| (c.id.clone(), c.claimed_on.clone())),
@@ -199,12 +199,13 @@ impl TryFrom<Stored> for Prescription {
             .ok_or_else(|| EpsError::internal("a stored prescription has an unknown status"))?;
         let items = items_from_codes(s.items)?;
         // Stored before cancellations named line items, a mark was for the whole prescription.
-        let pending_items = match (&s.pending_cancellation, s.pending_items.is_empty()) {
-            (Some(_), true) => {
-                items.iter().filter(|i| i.status != LineItemStatus::Cancelled).map(|i| i.id.clone()).collect()
-            }
-            _ => s.pending_items,
-        };
+        let marks = s.pending_cancellation.map(|prescriber| {
+            let items = match s.pending_items.is_empty() {
+                true => items.iter().filter(|i| i.status != LineItemStatus::Cancelled).map(|i| i.id.clone()).collect(),
+                false => s.pending_items,
+            };
+            Marks { prescriber, items }
+        });
         let notifications = s
             .notifications
             .into_iter()
@@ -217,12 +218,7 @@ impl TryFrom<Stored> for Prescription {
             nominated: s.nominated,
             authored_on: s.authored_on,
             validity_days: s.validity_days,
-            state: State {
-                status,
-                dispenser: s.dispenser,
-                pending_cancellation: s.pending_cancellation,
-                pending_items,
-            },
+            state: State { status, dispenser: s.dispenser, marks },
             items,
             notifications,
             claim: s.claim.map(|(id, claimed_on)| ClaimRecord { id, claimed_on }),
@@ -239,7 +235,7 @@ mod tests {
         let stored = br#"{"id":"X","nhs_number":"9449304130","prescriber_ods":"A83008","authored_on":"2026-11-22T09:00:00+00:00",
             "status":"0002","dispenser":"FA565","pending_cancellation":"p1","items":[["1","0008"],["2","0005"],["3","0008"]]}"#;
         let p = Prescription::from_json(stored).unwrap();
-        assert_eq!(p.state.pending_items, ["1", "3"]);
+        assert_eq!(p.state.marks.as_ref().map(|m| &m.items[..]), Some(&["1".to_owned(), "3".to_owned()][..]));
         let again = Prescription::from_json(&p.to_json()).unwrap();
         assert_eq!(again, p, "stored with its items from then on");
     }

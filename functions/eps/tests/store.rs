@@ -158,11 +158,11 @@ async fn return_and_marked_cancellation(b: &Backend) {
     let (marked, code) = b.store.cancel(&p.id, "item-300-1", "prescriber-1").await.unwrap();
     assert_eq!(code, CancelCode::MarkedWithDispenser);
     assert_eq!(marked.state.status, PrescriptionStatus::WithDispenser);
-    assert_eq!(marked.state.pending_items, ["item-300-1"]);
+    assert_eq!(marked.state.marks.map(|m| m.items), Some(vec!["item-300-1".to_owned()]));
     let other = b.store.cancel(&p.id, "item-300-2", "prescriber-2").await.unwrap().1;
     assert_eq!(other, CancelCode::RequestedByAnotherPrescriber);
     let (both, _) = b.store.cancel(&p.id, "item-300-2", "prescriber-1").await.unwrap();
-    assert_eq!(both.state.pending_items, ["item-300-1", "item-300-2"]);
+    assert_eq!(both.state.marks.map(|m| m.items), Some(vec!["item-300-1".to_owned(), "item-300-2".to_owned()]));
     let cancelled = b.store.return_to_spine(&p.id, OTHER_PHARMACY).await.unwrap();
     assert_eq!(cancelled.state.status, PrescriptionStatus::Cancelled);
     assert!(cancelled.items.iter().all(|i| i.status == LineItemStatus::Cancelled));

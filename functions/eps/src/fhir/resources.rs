@@ -156,8 +156,8 @@ pub fn task(p: &Prescription) -> Value {
     if let Some(holder) = &p.state.dispenser {
         task["owner"] = json!({ "identifier": ident(ODS, holder) });
     }
-    if let Some(prescriber) = &p.state.pending_cancellation {
-        let items = p.state.pending_items.join(", ");
+    if let Some(marks) = &p.state.marks {
+        let (items, prescriber) = (marks.items.join(", "), &marks.prescriber);
         task["note"] = json!([{ "text": format!("Line items {items} marked for cancellation by {prescriber}") }]);
     }
     task
