@@ -200,9 +200,10 @@ impl TryFrom<Stored> for Prescription {
         let items = items_from_codes(s.items)?;
         // Stored before cancellations named line items, a mark was for the whole prescription.
         let marks = s.pending_cancellation.map(|prescriber| {
-            let items = match s.pending_items.is_empty() {
-                true => items.iter().filter(|i| i.status != LineItemStatus::Cancelled).map(|i| i.id.clone()).collect(),
-                false => s.pending_items,
+            let items = if s.pending_items.is_empty() {
+                items.iter().filter(|i| i.status != LineItemStatus::Cancelled).map(|i| i.id.clone()).collect()
+            } else {
+                s.pending_items
             };
             Marks { prescriber, items }
         });
