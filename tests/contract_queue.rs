@@ -167,3 +167,26 @@ async fn embedded_queue_writes_are_grouped_beside_record_writes() {
         assert!(store.records().get(&format!("GROUPED#{i}"), "X").await.unwrap().is_some());
     }
 }
+
+/// A batch delete commits without waiting for the disk (a crash may forget it, and the messages
+/// are delivered again, as at-least-once delivery allows), but a closed store has written it:
+/// after reopening, what was deleted stays deleted and what was not is still there.
+#[tokio::test]
+async fn embedded_batch_deletes_survive_a_clean_close() {
+    let (dir, store) = support::embedded();
+    let q = store.queues();
+    q.ensure_queue("deletes", QueueSpec { dead_letter: None }).await.unwrap();
+    q.send_batch("deletes", messages(&["a", "b", "c"])).await.unwrap();
+    let got = q.receive("deletes", 10, 0).await.unwrap();
+    assert_eq!(got.len(), 3);
+    let (gone, kept): (Vec<_>, Vec<_>) = got.into_iter().partition(|m| m.body != "b");
+    q.delete_batch("deletes", gone.into_iter().map(|m| m.receipt).collect()).await.unwrap();
+    assert_eq!(q.depth("deletes").unwrap(), 1, "the delete is visible at once");
+    drop((q, store));
+
+    let store = spine_shared::adapters::embedded::EmbeddedStore::open(dir.path()).unwrap();
+    let q = store.queues();
+    let left: Vec<String> = q.receive("deletes", 10, 60).await.unwrap().into_iter().map(|m| m.body).collect();
+    assert_eq!(left, vec![kept[0].body.clone()]);
+    assert_eq!(q.depth("deletes").unwrap(), 1);
+}

@@ -68,7 +68,8 @@ pub trait Queue: Send + Sync {
     async fn change_visibility(&self, queue: &str, receipt: &str, visibility_secs: u32) -> StoreResult<()>;
 
     /// Deletes many received messages (SQS `DeleteMessageBatch`, ten at a time; one commit on the
-    /// embedded queue). A receipt of an already deleted message is not an error.
+    /// embedded queue, without waiting for the disk: a crash may forget it, and the messages come
+    /// again). A receipt of an already deleted message is not an error.
     async fn delete_batch(&self, queue: &str, receipts: Vec<String>) -> StoreResult<()> {
         for receipt in receipts {
             self.delete(queue, &receipt).await?;

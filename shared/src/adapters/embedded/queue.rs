@@ -113,8 +113,9 @@ impl EmbeddedQueue {
     /// A write of the given durability, in the store writer's next group (with the record store's
     /// writes: one `fsync` for all). Receives commit without `fsync`: a crash forgets that a message
     /// was received, so it is delivered again sooner — which at-least-once delivery allows — and so
-    /// do lazy sends ([`Queue::send_batch_lazy`]); other sends and deletes are durable before they
-    /// return. Like every job in a group, a write fails
+    /// do batch deletes (a crash forgets them: the messages are delivered again) and lazy sends
+    /// ([`Queue::send_batch_lazy`]); other sends, and single deletes, are durable before they
+    /// return. Closing the store writes what was committed without `fsync`. Like every job in a group, a write fails
     /// before it changes anything (an unknown queue, a stale receipt) or with a storage fault.
     async fn write_with<T: Send + 'static>(
         &self,
@@ -258,10 +259,12 @@ impl Queue for EmbeddedQueue {
         .await
     }
 
+    /// One commit without `fsync` (see [`EmbeddedQueue::write_with`]): a consumer's batch deletes
+    /// follow its durable work, so a forgotten delete costs a redelivery, which consumers absorb.
     async fn delete_batch(&self, queue: &str, receipts: Vec<String>) -> StoreResult<()> {
         let seqs = receipts.iter().map(|r| parse_receipt(r).map(|(seq, _)| seq)).collect::<StoreResult<Vec<_>>>()?;
         let queue = queue.to_owned();
-        self.write(move |txn| {
+        self.write_with(false, move |txn| {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
             for seq in seqs {
                 messages.remove((queue.as_str(), seq)).map_err(backend)?;
