@@ -144,6 +144,18 @@ async fn every_path(eps: &Eps) {
     assert_accepted(&first);
     let retry = eps.send(&prescriber, "POST", "/$process-message", &order, &request_id).await;
     assert_eq!((retry.status, &retry.body), (200, &first.body), "the retry gets the first answer");
+    // The same id on another request (another order; the same order from another prescriber) is
+    // refused, not answered with the first request's answer, and applies nothing.
+    let other = new_id();
+    let other_order =
+        client::signed(unsigned(&other, PATIENT), &synthetic_signing_key(PRESCRIBER_ROLE), AUTHORED).unwrap();
+    let reused = eps.send(&prescriber, "POST", "/$process-message", &other_order, &request_id).await;
+    assert_eq!((reused.status, code(&reused)), (400, "INVALID_VALUE"), "{:#}", reused.body);
+    assert!(reused.body["issue"][0]["diagnostics"].as_str().unwrap().contains("X-Request-ID was already used"));
+    assert_eq!(eps.status(&other).await, "none", "the other order was not applied");
+    let another_prescriber = who::worker("555021930199", PRESCRIBER_ROLE, "R8000", PRESCRIBER_ODS, &[]);
+    let stolen = eps.send(&another_prescriber, "POST", "/$process-message", &order, &request_id).await;
+    assert_eq!((stolen.status, code(&stolen)), (400, "INVALID_VALUE"), "{:#}", stolen.body);
     assert_eps(&eps.post(&prescriber, "/$process-message", &order).await, 400, "DUPLICATE_PRESCRIPTION_ID");
     assert_eps(&eps.post(&prescriber, "/$prepare", &unsigned(&id, PATIENT)).await, 400, "DUPLICATE_PRESCRIPTION_ID");
     assert_eq!(eps.status(&id).await, "0001");

@@ -989,6 +989,13 @@ async fn a_patch_retried_with_the_same_request_id_is_applied_once() {
     assert_eq!(second.header("x-request-id"), Some(rid.as_str()));
     // AND the version moved on once
     assert_eq!(version_of(&get_patient(&http, OLIVER).await), "2");
+    // AND the same id on another patch is refused, not answered with the first patch's answer
+    let other = json!({"patches": [{"op": "replace", "path": "/gender", "value": "male"}]}).to_string();
+    let reused = patch_as(&http, &rid, OLIVER, Some("W/\"2\""), JSON_PATCH, &other).await;
+    assert_outcome(&reused, 400, "INVALID_VALUE");
+    let got = get_patient(&http, OLIVER).await;
+    assert_eq!(version_of(&got), "2", "nothing applied");
+    assert_eq!(got.body["gender"], "female");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -172,13 +172,15 @@ where
     F: FnOnce(PrescriptionStore) -> Fut,
     Fut: Future<Output = Result<ApiResponse, EpsError>>,
 {
-    if let Some(first) = idempotency::replay(ctx.records(), function, req).await? {
+    let key = idempotency::Key::of(function, req);
+    if let Some(first) = key.replay(ctx.records()).await? {
         return Ok(first);
     }
-    let request = ApiRequest { body: Default::default(), ..req.clone() };
-    let store = ctx.store.sealed(Arc::new(move |changed| idempotency::record(function, &request, &receipt(changed))));
+    let record = key.clone();
+    let store = ctx.store.sealed(Arc::new(move |changed| record.record(&receipt(changed))));
     match op(store).await {
-        Err(e) if e.is_already_applied() => Ok(idempotency::replay(ctx.records(), function, req)
+        Err(e) if e.is_already_applied() => Ok(key
+            .replay(ctx.records())
             .await?
             .unwrap_or_else(|| outcome::refusal(&EpsError::internal("an idempotency record vanished")))),
         other => answer(other),

@@ -184,7 +184,8 @@ impl Handler for CreatePatient {
                 "Invalid request with error - Content-Type must be application/json or application/fhir+json",
             ));
         }
-        if let Some(first) = idempotency::replay(repo.store(), FUNCTION, req).await? {
+        let key = idempotency::Key::of(FUNCTION, req);
+        if let Some(first) = key.replay(repo.store()).await? {
             return Ok(first);
         }
         let mut patient = parse_body(&req.body)?;
@@ -200,7 +201,7 @@ impl Handler for CreatePatient {
         let (nhs, outcome) = repo
             .create(|nhs| {
                 let record = new_record(&patient, nhs);
-                let answer = idempotency::record(FUNCTION, req, &respond(nhs, &record));
+                let answer = key.record(&respond(nhs, &record));
                 (record, std::iter::once(answer).chain(guard.clone()).collect())
             })
             .await?;
@@ -216,9 +217,7 @@ impl Handler for CreatePatient {
                 ))
             }
             WriteOutcome::AlreadyApplied | WriteOutcome::VersionConflict => {
-                idempotency::replay(repo.store(), FUNCTION, req)
-                    .await?
-                    .ok_or_else(|| SpineError::internal("idempotency record vanished"))
+                key.replay(repo.store()).await?.ok_or_else(|| SpineError::internal("idempotency record vanished"))
             }
         }
     }

@@ -62,7 +62,8 @@ impl Handler for UpdatePatient {
                 format!("Invalid request with error - Content-Type must be {PATCH_MEDIA_TYPE}"),
             ));
         }
-        if let Some(first) = idempotency::replay(repo.store(), FUNCTION, req).await? {
+        let key = idempotency::Key::of(FUNCTION, req);
+        if let Some(first) = key.replay(repo.store()).await? {
             return Ok(first);
         }
         let expected = if_match(req)?;
@@ -88,16 +89,16 @@ impl Handler for UpdatePatient {
             served.redact_restricted();
         }
         let response = patient_response(200, &served, version);
-        let answer = idempotency::record(FUNCTION, req, &response);
+        let answer = key.record(&response);
         match repo.update(&current, &record, vec![answer]).await? {
             WriteOutcome::Written => Ok(response.with_patients([current.nhs])),
             WriteOutcome::VersionConflict | WriteOutcome::Contended => Err(SpineError::new(
                 ErrorCode::ResourceVersionMismatch,
                 "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.",
             )),
-            WriteOutcome::AlreadyApplied => idempotency::replay(repo.store(), FUNCTION, req)
-                .await?
-                .ok_or_else(|| SpineError::internal("idempotency record vanished")),
+            WriteOutcome::AlreadyApplied => {
+                key.replay(repo.store()).await?.ok_or_else(|| SpineError::internal("idempotency record vanished"))
+            }
         }
     }
 }
