@@ -49,6 +49,17 @@ async fn logs_carry_the_ids_and_no_patient_data() {
         )
         .await;
     assert_eq!(r.status, 200);
+    let tagged_id = request_id();
+    let tagged = format!("patient 9000000009 {}", &http.token.clone().unwrap()[..120]);
+    let r = http
+        .send(
+            "GET",
+            &format!("{PDS}/Patient/9000000009"),
+            &[("x-request-id", &tagged_id), ("x-correlation-id", &tagged)],
+            "",
+        )
+        .await;
+    assert_eq!((r.status, r.header("x-correlation-id")), (200, Some(tagged.as_str())), "echoed whole");
     http.get(&format!(
         "{PDS}/Patient?family=Smith&given=Jane&birthdate=eq2010-10-22&email=jane.smith@example.com&phone=01632960587"
     ))
@@ -109,7 +120,11 @@ async fn logs_carry_the_ids_and_no_patient_data() {
     }
     // The read carried its ids into its log line.
     let read = lines.iter().find(|l| l.contains(&read_id)).expect("the read is logged under its request id");
-    assert!(read.contains(correlation) && read.contains("pds-get-patient"), "{read}");
+    assert!(read.contains("c0ffee00-1111-4222-8333-444455556666") && read.contains("pds-get-patient"), "{read}");
+    // A correlation id is logged only up to its leading UUID: whatever else a client put there
+    // (here an NHS number and a token) stays out of the log.
+    let tagged = lines.iter().find(|l| l.contains(&tagged_id)).expect("the tagged read is logged");
+    assert!(!tagged.contains("correlation_id\":\"patient"), "{tagged}");
     // Nothing a patient could be identified by.
     for secret in [
         "9000000009",

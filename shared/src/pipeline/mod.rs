@@ -74,7 +74,7 @@ pub async fn run(route: &Route, access: &Access, handler: &dyn Handler, mut requ
             return echo.apply(response);
         }
     };
-    let span = tracing::info_span!("request", request_id = %ids.request_id, correlation_id = ids.correlation_id.as_deref().unwrap_or(""), function = %route.function);
+    let span = tracing::info_span!("request", request_id = %ids.request_id, correlation_id = ids.loggable_correlation_id(), function = %route.function);
     request.ids = Some(ids.clone());
     async move {
         let response = if request.body.len() > route.body_limit() {

@@ -103,6 +103,16 @@ fn echoable(v: &str) -> bool {
 }
 
 impl RequestIds {
+    /// What of the correlation id may be logged: its leading UUID, if it starts with one (the NHS
+    /// shape, `<uuid>` or `<uuid>.rrt-…`), else nothing — a client may put anything there, a
+    /// patient's NHS number included. Echoes and the audit trail keep the whole id.
+    pub fn loggable_correlation_id(&self) -> &str {
+        match self.correlation_id.as_deref().and_then(|c| c.get(..36)) {
+            Some(head) if uuid::Uuid::try_parse(head).is_ok() => head,
+            _ => "",
+        }
+    }
+
     pub fn from_headers(headers: &HeaderMap) -> Result<Self, (SpineError, Echo)> {
         let header = |n: &str| headers.get(n).map(|v| v.to_str().map(str::trim));
         let correlation_id = match header("x-correlation-id") {
@@ -181,6 +191,24 @@ mod tests {
         .unwrap();
         assert_eq!(ids.request_id, "60E0B220-8136-4CA5-AE46-1D97EF59D068");
         assert_eq!(ids.correlation_id.as_deref(), Some("11C46F5F-CDEF-4865-94B2-0EE0EDCC26DA.rrt-1.1"));
+        assert_eq!(ids.loggable_correlation_id(), "11C46F5F-CDEF-4865-94B2-0EE0EDCC26DA");
+    }
+
+    #[test]
+    fn only_a_correlation_ids_leading_uuid_is_logged() {
+        let with = |c: &str| RequestIds {
+            request_id: "60E0B220-8136-4CA5-AE46-1D97EF59D068".into(),
+            correlation_id: Some(c.into()),
+        };
+        assert_eq!(
+            with("11c46f5f-cdef-4865-94b2-0ee0edcc26da").loggable_correlation_id(),
+            "11c46f5f-cdef-4865-94b2-0ee0edcc26da"
+        );
+        for unsafe_id in ["patient 9000000009", "9000000009-cdef-4865-94b2-0ee0edcc26da", "short"] {
+            assert_eq!(with(unsafe_id).loggable_correlation_id(), "", "{unsafe_id}");
+        }
+        let none = RequestIds { correlation_id: None, ..with("x") };
+        assert_eq!(none.loggable_correlation_id(), "");
     }
 
     #[test]
