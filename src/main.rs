@@ -238,33 +238,35 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let stores = services::Stores { records, audit: audit_records, minter: Arc::new(signer), token_names: names, mesh };
     let handlers = services::handlers(&stores, &origin)?;
     let gateway = Arc::new(gateway::Gateway::new(handlers, access));
-    println!("Local Spine listening on {origin} (data in {})", args.data_dir.display());
-    println!("Tokens for the seeded test users (local only; or `spine token --help`, or POST {origin}/oauth2/token):");
+    // The console's help (tokens for the synthetic users included) goes to stderr; stdout carries
+    // only the JSON log lines, so `spine > spine.log` keeps tokens out of the log.
+    eprintln!("Local Spine listening on {origin} (data in {})", args.data_dir.display());
+    eprintln!("Tokens for the seeded test users (local only; or `spine token --help`, or POST {origin}/oauth2/token):");
     for (label, token) in &tokens {
-        println!("  {label}: {token}");
+        eprintln!("  {label}: {token}");
     }
     let clinician = tokens.first().map(|(_, t)| t.as_str()).unwrap_or_default();
-    println!("Try:");
-    println!("  T={clinician}");
-    println!(
+    eprintln!("Try:");
+    eprintln!("  T={clinician}");
+    eprintln!(
         "  curl -s {origin}/personal-demographics/FHIR/R4/Patient/9000000009 -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
     );
-    println!(
+    eprintln!(
         "  curl -s '{origin}/personal-demographics/FHIR/R4/Patient?family=Smith&birthdate=eq2010-10-22' -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
     );
-    println!(
+    eprintln!(
         "  curl -s '{origin}/spine-directory/FHIR/R4/Organization?type=gp-practice&address-postalcode=LS1' -H \"Authorization: Bearer $T\" -H 'X-Request-ID: {}'",
         uuid_v4()
     );
-    println!(
+    eprintln!(
         "MESH at {origin}/messageexchange: mailboxes {} (password `{}`), shared key from MESH_SHARED_KEY (default `{}`); with mesh-client:",
         mailboxes.join(", "),
         local_mesh::SEEDED_PASSWORD,
         local_mesh::DEFAULT_SHARED_KEY
     );
-    println!(
+    eprintln!(
         "  MeshClient(\"{origin}\", \"X26ABC1\", \"password\", shared_key=b\"TestKey\", max_chunk_size=4*1024*1024)"
     );
     gateway::serve(listener, gateway).await;
