@@ -247,8 +247,8 @@ async fn every_path(eps: &Eps) {
 
     // Cancellation names one line item. Waiting: the item is cancelled (R-0001) and the
     // prescription waits with the other; the same item again is R-0006; the last item cancels the
-    // prescription. With a dispenser: each item is marked (R-0002, on the tracker's Task), and the
-    // return cancels them.
+    // prescription. With a dispenser: each item is not cancelled but marked (R-0002, 400 as EPS
+    // answers it; on the tracker's Task), and the return cancels them.
     let cancel = |id: &str, item: usize| client::cancel(id, PATIENT, &rx::items(id)[item]);
     let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 0)).await;
     assert_eq!((r.status, cancel_code(&r)), (200, "R-0001"), "{:#}", r.body);
@@ -261,7 +261,8 @@ async fn every_path(eps: &Eps) {
     assert_eq!(eps.status(rx::TO_CANCEL).await, "0005");
     for item in [0, 1] {
         let r = eps.post(&prescriber, "/$process-message", &cancel(rx::WITH_DISPENSER, item)).await;
-        assert_eq!((r.status, cancel_code(&r)), (200, "R-0002"), "{:#}", r.body);
+        assert_eq!((r.status, cancel_code(&r)), (400, "R-0002"), "{:#}", r.body);
+        assert_eq!(r.body["entry"][0]["resource"]["response"]["code"], "fatal-error", "not cancelled");
         assert_eq!(r.body["entry"][1]["resource"]["status"], "active", "marked, not cancelled");
     }
     assert_eq!(eps.status(rx::WITH_DISPENSER).await, "0002");
@@ -586,7 +587,8 @@ async fn dispensing_refusals_change_nothing() {
     assert_eq!(eps.post(&pharmacist, "/Task", &neither).await.status, 400);
     // Cancellation of a prescription that does not exist, or of another patient's.
     let r = eps.post(&who::clinician(), "/$process-message", &client::cancel(&unknown, PATIENT, "x")).await;
-    assert_eq!((r.status, cancel_code(&r)), (404, "R-0008"));
+    assert_eps(&r, 400, "R-0008");
+    assert_eq!(r.body["issue"][0]["code"], "not-found");
     let r = eps
         .post(
             &who::clinician(),
@@ -594,7 +596,8 @@ async fn dispensing_refusals_change_nothing() {
             &client::cancel(rx::TO_CANCEL, "9000000017", &rx::items(rx::TO_CANCEL)[0]),
         )
         .await;
-    assert_eq!((r.status, cancel_code(&r)), (400, "R-5000"));
+    assert_eps(&r, 400, "R-5000");
+    assert_eq!(r.body["issue"][0]["code"], "processing");
 
     for (id, status) in
         [(rx::WAITING, "0001"), (rx::WITH_DISPENSER, "0002"), (rx::DISPENSED, "0006"), (rx::TO_CANCEL, "0001")]

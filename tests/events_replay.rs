@@ -72,9 +72,15 @@ async fn replay(make_store: impl AsyncFn() -> (Arc<dyn RecordStore>, Arc<dyn Que
             } else if expected >= 400 && route.function == "cis-token" {
                 assert!(body["error"].is_string(), "{name}: an OAuth error");
             } else if route.function == "eps-process-message" && name.contains("cancel") {
-                // EPS answers a cancellation, taken or not, with a message Bundle carrying its R-code.
-                assert_eq!(body["type"], "message", "{name}");
-                let code = &body["entry"][1]["resource"]["extension"][0]["extension"][0]["valueCoding"]["code"];
+                // EPS answers a cancellation, taken or not, with a message Bundle carrying its
+                // R-code; one it cannot match to a prescription (R-0008, R-5000) with an
+                // OperationOutcome carrying it.
+                let code = if body["resourceType"] == "OperationOutcome" {
+                    &body["issue"][0]["details"]["coding"][0]["code"]
+                } else {
+                    assert_eq!(body["type"], "message", "{name}");
+                    &body["entry"][1]["resource"]["extension"][0]["extension"][0]["valueCoding"]["code"]
+                };
                 assert!(code.as_str().is_some_and(|c| c.starts_with("R-") && name.contains(&c[2..])), "{name}: {code}");
             } else if expected >= 400 && route.service == "eps" {
                 // As EPS: a generic validation error names its FHIR issue type only; the others

@@ -156,7 +156,7 @@ pub fn events() -> Vec<(&'static str, &'static str, Value)> {
         ),
         post(
             "eps-process-message",
-            "200-d-cancel-with-dispenser-active-r0003.json",
+            "400-d-cancel-with-dispenser-active-r0003.json",
             "/$process-message",
             client::cancel(rx::WITH_DISPENSER, PATIENT, &rx::items(rx::WITH_DISPENSER)[0]),
             &me,
@@ -185,7 +185,7 @@ pub fn events() -> Vec<(&'static str, &'static str, Value)> {
         ),
         post(
             "eps-process-message",
-            "404-cancel-unknown-prescription-r0008.json",
+            "400-cancel-unknown-prescription-r0008.json",
             "/$process-message",
             client::cancel("9B3C1D-Y12345-000123", PATIENT, "x"),
             &me,

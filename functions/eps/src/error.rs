@@ -147,6 +147,23 @@ impl EpsError {
         Self::new(400, IssueType::NotFound, Some("RESOURCE_NOT_FOUND"), diagnostics)
     }
 
+    /// 400 `not-found` `R-0008`: a cancellation of a prescription EPS does not have (answered with
+    /// an OperationOutcome, not the cancellation's response Bundle).
+    pub fn cancel_not_found() -> Self {
+        Self::new(400, IssueType::NotFound, Some("R-0008"), "Prescription/item was not found")
+    }
+
+    /// 400 `processing` `R-5000`: a cancellation whose NHS number, prescribing organisation or line
+    /// item does not match the prescription (an OperationOutcome).
+    pub fn cancel_mismatch() -> Self {
+        Self::new(
+            400,
+            IssueType::Processing,
+            Some("R-5000"),
+            "Unable to process message. Information missing or invalid - NHS number, prescribing organisation or line item does not match",
+        )
+    }
+
     /// 400 `invalid` `MISSING_DIGITAL_SIGNATURE`.
     pub fn missing_signature() -> Self {
         Self::new(400, IssueType::Invalid, Some("MISSING_DIGITAL_SIGNATURE"), "Digital signature not found.")

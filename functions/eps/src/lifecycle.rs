@@ -277,11 +277,12 @@ impl CancelCode {
         }
     }
 
-    /// 200 when the request took effect (R-0001 cancelled; R-0002/R-0003 marked for cancellation,
-    /// which the dispenser is told of); 400 (with the response Bundle) for every other.
+    /// 200 for R-0001 (cancelled); 400, with the response Bundle, for every other, as EPS answers
+    /// them — R-0002/R-0003 included: the item was not cancelled, though it is now marked for
+    /// cancellation (which the dispenser is told of).
     pub fn http_status(self) -> u16 {
         match self {
-            CancelCode::Cancelled | CancelCode::MarkedWithDispenser | CancelCode::MarkedWithDispenserActive => 200,
+            CancelCode::Cancelled => 200,
             _ => 400,
         }
     }
@@ -499,8 +500,8 @@ mod tests {
         let future = State { status: S::RepeatDispenseFutureInstance, ..State::new() };
         let one_item = [LineItem { id: "1".into(), status: L::ToBeDispensed }];
         assert_eq!(cancel(&future, &one_item, "1", "p1").1.unwrap().0.status, S::CancelledFutureInstance);
-        assert_eq!(CancelCode::MarkedWithDispenser.http_status(), 200, "marked: the request took effect");
-        assert_eq!(CancelCode::MarkedWithDispenserActive.http_status(), 200);
+        assert_eq!(CancelCode::MarkedWithDispenser.http_status(), 400, "marked, but not cancelled (as EPS answers)");
+        assert_eq!(CancelCode::MarkedWithDispenserActive.http_status(), 400);
         assert_eq!(expire(&State::new()).unwrap().status, S::Expired);
         assert_eq!(expire(&released()).map(|s| (s.status, s.dispenser)), Some((S::Expired, Some(PHARMACY.into()))));
         let active = dispense(&released(), PHARMACY, &[L::PartiallyDispensed], false).unwrap();

@@ -81,10 +81,9 @@ pub fn release_parameters<'a>(passed: &[&'a RawValue]) -> impl Serialize + 'a {
 
 /// The answer to a cancellation: a message Bundle whose MedicationRequest carries the R-code in
 /// its status history, with its status after the request.
-pub fn cancel_response(id: &str, item: Option<&str>, code: &str, display: &str, p: Option<&Prescription>) -> Value {
-    let ok = code == CancelCode::Cancelled.code();
+pub fn cancel_response(id: &str, item: &str, code: CancelCode, p: &Prescription) -> Value {
     // The named line item's status: cancelled, or still active (marked for cancellation or not).
-    let status = match p.and_then(|p| p.items.iter().find(|i| Some(i.id.as_str()) == item)) {
+    let status = match p.items.iter().find(|i| i.id == item) {
         Some(i) if i.status == LineItemStatus::Cancelled => "cancelled",
         Some(_) => "active",
         None => "unknown",
@@ -94,22 +93,18 @@ pub fn cancel_response(id: &str, item: Option<&str>, code: &str, display: &str, 
         "status": status,
         "intent": "order",
         "groupIdentifier": ident(PRESCRIPTION_ORDER_NUMBER, id),
+        "identifier": [ident(ITEM_NUMBER, item)],
+        "subject": { "identifier": ident(NHS_NUMBER, &p.nhs_number) },
         "extension": [{
             "url": STATUS_HISTORY,
             "extension": [{
                 "url": "status",
-                "valueCoding": { "system": STATUS_HISTORY_CODES, "code": code, "display": display },
+                "valueCoding": { "system": STATUS_HISTORY_CODES, "code": code.code(), "display": code.display() },
             }],
         }],
     });
-    if let Some(item) = item {
-        request["identifier"] = json!([ident(ITEM_NUMBER, item)]);
-    }
-    if let Some(p) = p {
-        request["subject"] = json!({ "identifier": ident(NHS_NUMBER, &p.nhs_number) });
-        if let Some(holder) = &p.state.dispenser {
-            request["dispenseRequest"] = json!({ "performer": { "identifier": ident(ODS, holder) } });
-        }
+    if let Some(holder) = &p.state.dispenser {
+        request["dispenseRequest"] = json!({ "performer": { "identifier": ident(ODS, holder) } });
     }
     json!({
         "resourceType": "Bundle",
@@ -118,7 +113,7 @@ pub fn cancel_response(id: &str, item: Option<&str>, code: &str, display: &str, 
             { "resource": {
                 "resourceType": "MessageHeader",
                 "eventCoding": { "system": MESSAGE_EVENT, "code": "prescription-order-response" },
-                "response": { "code": if ok { "ok" } else { "fatal-error" } },
+                "response": { "code": if code == CancelCode::Cancelled { "ok" } else { "fatal-error" } },
             }},
             { "resource": request },
         ],

@@ -7,9 +7,10 @@
 //!   for the patient's nominated pharmacy (from PDS) or a patient release.
 //! - `prescription-order-update` (prescribing): cancellation of the line item it names, answered
 //!   with a message Bundle carrying EPS's R-code — R-0001 cancelled (the prescription too, with
-//!   its last item); R-0002/R-0003 with the dispenser, marked for cancellation; R-0004…R-0010 not
-//!   cancelled; R-0008 not found; R-5000 the NHS number, the prescribing organisation or the line
-//!   item does not match.
+//!   its last item, 200); R-0002/R-0003 with the dispenser, marked for cancellation; R-0004…R-0010
+//!   not cancelled (400, the Bundle too); R-0008 not found and R-5000 the NHS number, the
+//!   prescribing organisation or the line item does not match (400 OperationOutcomes), as EPS's
+//!   specification lists them.
 //! - `dispense-notification` (dispensing, B0570): the dispenser holding it reports every line
 //!   item's outcome; `replacementOf` amends the latest notification only.
 
@@ -117,17 +118,10 @@ fn committed_cancel_code(p: &Prescription) -> CancelCode {
     }
 }
 
-fn cancel_answer(
-    id: &str,
-    item: &str,
-    code: &str,
-    display: &str,
-    p: Option<&Prescription>,
-    status: u16,
-) -> ApiResponse {
-    let body = resources::cancel_response(id, Some(item), code, display, p);
-    let patients = p.and_then(|p| NhsNumber::parse(&p.nhs_number).ok());
-    ApiResponse::fhir_json(status, &body).with_patients(patients)
+/// The cancellation's response Bundle, carrying its R-code and the prescription it left.
+fn cancel_answer(id: &str, item: &str, code: CancelCode, p: &Prescription) -> ApiResponse {
+    let body = resources::cancel_response(id, item, code, p);
+    ApiResponse::fhir_json(code.http_status(), &body).with_patients(NhsNumber::parse(&p.nhs_number).ok())
 }
 
 async fn cancel(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineResult<ApiResponse> {
@@ -143,14 +137,13 @@ async fn cancel(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineResul
         Err(e) => return answer(Err(e)),
     };
     let Some(current) = current else {
-        return Ok(cancel_answer(&id, &item, "R-0008", "Prescription/item was not found", None, 404));
+        return answer(Err(EpsError::cancel_not_found()));
     };
     let matches = current.nhs_number == message.nhs.to_string()
         && current.prescriber_ods == caller.organisation
         && current.items.iter().any(|i| i.id == message.item);
     if !matches {
-        let display = "Unable to process message. Information missing or invalid - NHS number, prescribing organisation or line item does not match";
-        return Ok(cancel_answer(&id, &item, "R-5000", display, Some(&current), 400));
+        return answer(Err(EpsError::cancel_mismatch()));
     }
     let prescriber = caller.role_profile_id.clone();
     let (receipt_id, receipt_item) = (id.clone(), item.clone());
@@ -158,20 +151,10 @@ async fn cancel(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineResul
         ctx,
         FUNCTION,
         req,
-        move |changed| {
-            let code = committed_cancel_code(&changed[0]);
-            cancel_answer(
-                &receipt_id,
-                &receipt_item,
-                code.code(),
-                code.display(),
-                Some(&changed[0]),
-                code.http_status(),
-            )
-        },
+        move |changed| cancel_answer(&receipt_id, &receipt_item, committed_cancel_code(&changed[0]), &changed[0]),
         |store| async move {
             let (p, code) = store.cancel(&id, &item, &prescriber).await?;
-            Ok(cancel_answer(&id, &item, code.code(), code.display(), Some(&p), code.http_status()))
+            Ok(cancel_answer(&id, &item, code, &p))
         },
     )
     .await
