@@ -284,6 +284,9 @@ async fn every_path(eps: &Eps) {
     let found: Vec<&str> = tasks(&r).iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(found, [id.as_str()]);
     assert_eq!(tasks(&r)[0]["owner"]["identifier"]["value"], PHARMACY);
+    // A check character '+' sent unescaped (a query string reads it as a space) still names the id.
+    let plus = std::iter::repeat_with(new_id).find(|id| id.ends_with('+')).unwrap();
+    assert_eq!(tasks(&eps.track(&format!("focus:identifier={plus}")).await).len(), 0, "found nothing, refused nothing");
 
     // Status events: relayed from the outbox to the queue, consumed into the patient's
     // notifications, each once however often it is delivered.

@@ -102,7 +102,7 @@ impl EpsError {
             400,
             IssueType::NotFound,
             Some("ITEM_NOT_FOUND"),
-            format!("The requested item could not be found: {item}."),
+            format!("The requested item could not be found: {}.", item.chars().take(64).collect::<String>()),
         )
     }
 
@@ -194,5 +194,17 @@ impl EpsError {
     /// The internal cause of a 500, for the log.
     pub fn cause(&self) -> Option<&str> {
         self.cause.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_item_is_echoed_at_most_64_characters_long() {
+        let e = EpsError::item_not_found(&"x".repeat(900_000));
+        assert!(e.diagnostics().len() < 120, "{}", e.diagnostics().len());
+        assert_eq!((e.status(), e.code()), (400, Some("ITEM_NOT_FOUND")));
     }
 }

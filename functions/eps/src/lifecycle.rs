@@ -65,7 +65,7 @@ const INVALID_STATE_TRANSITION: &str = "PRESCRIPTION_INVALID_STATE_TRANSITION";
 fn invalid_transition(operation: &str, status: S) -> EpsError {
     EpsError::business_rule(
         INVALID_STATE_TRANSITION,
-        format!("A prescription with status {} ({}) cannot be {operation}.", status.code(), status.display()),
+        format!("A prescription with status {} ({}) cannot {operation}.", status.code(), status.display()),
     )
 }
 
@@ -79,7 +79,7 @@ fn held_by(state: &State, dispenser: &str) -> Result<(), EpsError> {
     match state.dispenser.as_deref() {
         Some(holder) if holder == dispenser => Ok(()),
         Some(holder) => Err(with_another_dispenser(holder)),
-        None => Err(invalid_transition("changed by a dispenser before it is released", state.status)),
+        None => Err(invalid_transition("be changed by a dispenser before it is released", state.status)),
     }
 }
 
@@ -94,7 +94,7 @@ pub fn release(state: &State, dispenser: &str) -> Result<State, EpsError> {
             held_by(state, dispenser)?;
             Ok(state.clone())
         }
-        other => Err(invalid_transition("released", other)),
+        other => Err(invalid_transition("be released", other)),
     }
 }
 
@@ -122,11 +122,11 @@ pub fn return_to_spine(state: &State, items: &[LineItem], dispenser: &str) -> Re
         S::WithDispenserActive => {
             held_by(state, dispenser)?;
             Err(invalid_transition(
-                "returned once items are dispensed (withdraw the dispense notification first)",
+                "be returned once items are dispensed (withdraw the dispense notification first)",
                 state.status,
             ))
         }
-        other => Err(invalid_transition("returned", other)),
+        other => Err(invalid_transition("be returned", other)),
     }
 }
 
@@ -169,7 +169,7 @@ pub fn dispense(state: &State, dispenser: &str, items: &[LineItemStatus], amendm
         _ => false,
     };
     if !allowed {
-        let what = if amendment { "have its dispense notification amended" } else { "dispensed" };
+        let what = if amendment { "have its dispense notification amended" } else { "be dispensed" };
         return Err(invalid_transition(what, state.status));
     }
     held_by(state, dispenser)?;
@@ -206,7 +206,7 @@ pub fn claim(state: &State, dispenser: &str, amendment: bool) -> Result<State, E
         (S::Dispensed, false) => S::Claimed,
         (S::NotDispensed, false) => S::NoClaimed,
         (S::Claimed | S::NoClaimed, true) => state.status,
-        (other, false) => return Err(invalid_transition("claimed", other)),
+        (other, false) => return Err(invalid_transition("be claimed", other)),
         (other, true) => return Err(invalid_transition("have its claim amended", other)),
     };
     held_by(state, dispenser)?;

@@ -103,7 +103,8 @@ async fn track(ctx: &EpsContext, req: &ApiRequest) -> Result<ApiResponse, EpsErr
             ));
         }
         (Some(id), patient) => {
-            let id = PrescriptionId::parse(id)?;
+            // A query string's unescaped '+' (a check character) arrives as a space; an id has none.
+            let id = PrescriptionId::parse(&id.replace(' ', "+"))?;
             let nhs = patient
                 .map(NhsNumber::parse)
                 .transpose()
