@@ -164,6 +164,17 @@ impl EpsError {
         )
     }
 
+    /// 400 `duplicate`: a dispense notification's identifier sent again with other outcomes (an
+    /// amendment has an identifier of its own and `replacementOf`).
+    pub fn notification_reused() -> Self {
+        Self::new(
+            400,
+            IssueType::Duplicate,
+            None,
+            "This dispense notification identifier was already received with other line item outcomes; an amendment needs its own identifier and replacementOf.",
+        )
+    }
+
     /// 400 `invalid` `MISSING_DIGITAL_SIGNATURE`.
     pub fn missing_signature() -> Self {
         Self::new(400, IssueType::Invalid, Some("MISSING_DIGITAL_SIGNATURE"), "Digital signature not found.")

@@ -326,9 +326,13 @@ impl PrescriptionStore {
         let amendment = replacement_of.is_some();
         let (p, ()) = self
             .change(id, |p| {
-                if p.notifications.last().is_some_and(|n| n.id == notification) {
+                if let Some(latest) = p.notifications.last().filter(|n| n.id == notification) {
                     lifecycle::dispense(&p.state, dispenser, &statuses(&p.items), true)?;
-                    return Ok((None, ()));
+                    // The same notification again changes nothing; its identifier on other
+                    // outcomes is a mistake, not an amendment.
+                    let same =
+                        reported.iter().all(|r| latest.items.iter().any(|i| i.id == r.id && i.status == r.status));
+                    return if same { Ok((None, ())) } else { Err(EpsError::notification_reused()) };
                 }
                 let items = match items_dispensed(&p.items, reported) {
                     Ok(items) => items,

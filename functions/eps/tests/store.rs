@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use spine_eps::error::IssueType;
 use spine_eps::lifecycle::{CancelCode, State};
 use spine_eps::model::{CONTROLLED_DRUG_VALIDITY_DAYS, LineItem, Prescription, VALIDITY_DAYS};
 use spine_eps::{LineItemStatus, PrescriptionId, PrescriptionStatus, PrescriptionStore};
@@ -227,6 +228,9 @@ async fn dispense_amend_withdraw_and_claim(b: &Backend) {
     assert_eq!(d1.state.status, PrescriptionStatus::WithDispenserActive);
     let again = b.store.dispense(&p.id, PHARMACY, "dn-1", &owing, None).await.unwrap();
     assert_eq!(again, d1, "the same notification again changes nothing");
+    let reused = b.store.dispense(&p.id, PHARMACY, "dn-1", &full, None).await.unwrap_err();
+    assert_eq!((reused.status(), reused.issue()), (400, IssueType::Duplicate), "its identifier on other outcomes");
+    assert_eq!(b.store.get(&p.id).await.unwrap().unwrap(), d1, "and nothing changed");
     let d2 = b.store.dispense(&p.id, PHARMACY, "dn-2", &full, None).await.unwrap();
     assert_eq!(d2.state.status, PrescriptionStatus::Dispensed);
 
