@@ -7,6 +7,8 @@
 //! else is refused (400 `INVALID_VALUE`): answering it with another request's response would lose
 //! the new request silently, or hand one caller another's answer.
 
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -104,7 +106,10 @@ fn fingerprint(request: &ApiRequest) -> String {
             part(w.role_profile_id.as_bytes());
         }
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize().iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 #[cfg(test)]
@@ -128,6 +133,7 @@ mod tests {
         let mut again = request("ID-1", "{}");
         again.headers.insert("authorization", "Bearer another".parse().unwrap());
         assert_eq!(a, Key::of("f", &again), "a retry (its id in any case, a fresh token) is the same key");
+        assert!(a.fingerprint.len() == 64 && a.fingerprint.bytes().all(|b| b.is_ascii_hexdigit()), "{}", a.fingerprint);
         assert_ne!(a.fingerprint, Key::of("f", &request("id-1", "{ }")).fingerprint, "another body");
         let mut other_path = request("id-1", "{}");
         other_path.path = "/y".into();
