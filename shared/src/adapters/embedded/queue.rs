@@ -115,8 +115,9 @@ impl EmbeddedQueue {
     /// was received, so it is delivered again sooner — which at-least-once delivery allows — and so
     /// do batch deletes (a crash forgets them: the messages are delivered again) and lazy sends
     /// ([`Queue::send_batch_lazy`]); other sends, and single deletes, are durable before they
-    /// return. Closing the store writes what was committed without `fsync`. Like every job in a group, a write fails
-    /// before it changes anything (an unknown queue, a stale receipt) or with a storage fault.
+    /// return. Closing the store writes what was committed without `fsync`. Like every job in a
+    /// group, a write fails before it changes anything (an unknown queue, a stale receipt) or with
+    /// a storage fault.
     async fn write_with<T: Send + 'static>(
         &self,
         durable: bool,
