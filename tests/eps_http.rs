@@ -576,6 +576,12 @@ async fn dispensing_refusals_change_nothing() {
     // Another patient's NHS number; no reimbursement authority; a claim without items.
     let mismatched = client::return_task(rx::WITH_DISPENSER, "9000000017", PHARMACY);
     assert_eps(&eps.post(&pharmacist, "/Task", &mismatched).await, 400, "FAILURE_TO_PROCESS_MESSAGE");
+    let items = dispensed(rx::WITH_DISPENSER, ["0001", "0001"]);
+    let items: Vec<(&str, &str)> = items.iter().map(|(i, s)| (i.as_str(), s.as_str())).collect();
+    let mismatched = client::dispense("d4", rx::WITH_DISPENSER, "9000000017", PHARMACY, &items, None);
+    assert_eps(&eps.post(&pharmacist, "/$process-message", &mismatched).await, 400, "FAILURE_TO_PROCESS_MESSAGE");
+    let mismatched = client::claim("c", rx::DISPENSED, "9000000017", PHARMACY, None);
+    assert_eps(&eps.post(&pharmacist, "/Claim", &mismatched).await, 400, "FAILURE_TO_PROCESS_MESSAGE");
     let mut no_authority = dispense_message("d3", rx::WITH_DISPENSER, ["0001", "0001"], None);
     no_authority["entry"].as_array_mut().unwrap().retain(|e| e["resource"]["resourceType"] != "Organization");
     let r = eps.post(&pharmacist, "/$process-message", &no_authority).await;

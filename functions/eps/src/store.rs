@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use spine_shared::NhsNumber;
 use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query, RecordStore, StoreError, WriteOp};
 
 use crate::error::EpsError;
@@ -89,16 +90,24 @@ enum CommitError {
 pub struct PrescriptionStore {
     records: Arc<dyn RecordStore>,
     seal: Option<Seal>,
+    /// The NHS number a request names: [`Self::change`] refuses a prescription of anyone else.
+    patient: Option<String>,
 }
 
 impl PrescriptionStore {
     pub fn new(records: Arc<dyn RecordStore>) -> Self {
-        PrescriptionStore { records, seal: None }
+        PrescriptionStore { records, seal: None, patient: None }
     }
 
     /// This store for one request: each change it commits also writes `seal`'s receipt.
     pub fn sealed(&self, seal: Seal) -> Self {
-        PrescriptionStore { records: self.records.clone(), seal: Some(seal) }
+        PrescriptionStore { seal: Some(seal), ..self.clone() }
+    }
+
+    /// This store for a message about patient `nhs`: a change to a prescription of another patient
+    /// is refused (`FAILURE_TO_PROCESS_MESSAGE`) before its step is asked, and changes nothing.
+    pub fn of_patient(&self, nhs: &NhsNumber) -> Self {
+        PrescriptionStore { patient: Some(nhs.to_string()), ..self.clone() }
     }
 
     pub fn records(&self) -> &Arc<dyn RecordStore> {
@@ -223,7 +232,9 @@ impl PrescriptionStore {
 
     /// Applies `step` to the prescription as it is now and stores what it returns, unless another
     /// write changed the prescription meanwhile — then reads it again and asks `step` again.
-    /// `step` returns the new record (`None`: nothing to store) and an answer, or a refusal.
+    /// `step` returns the new record (`None`: nothing to store) and an answer, or a refusal. An
+    /// unknown prescription, or one of another patient than the store's ([`Self::of_patient`]), is
+    /// refused first.
     pub async fn change<T>(
         &self,
         id: &str,
@@ -231,6 +242,11 @@ impl PrescriptionStore {
     ) -> Result<(Prescription, T), EpsError> {
         for _ in 0..MAX_ATTEMPTS {
             let (current, version) = self.read(id).await?.ok_or_else(EpsError::prescription_not_found)?;
+            if self.patient.as_ref().is_some_and(|nhs| *nhs != current.nhs_number) {
+                return Err(EpsError::failure_to_process(
+                    "Unable to process message: the NHS number does not match the prescription's.",
+                ));
+            }
             let (next, answer) = step(&current)?;
             let Some(next) = next else { return Ok((current, answer)) };
             match self.commit(&[(next.clone(), Some(&current), version)], Vec::new()).await {

@@ -25,8 +25,8 @@ impl Handler for SubmitClaim {
         let dispenser = caller.organisation.clone();
         let text = format!("Claim for prescription {} accepted.", message.id.as_str());
         let today = time::OffsetDateTime::now_utc().date();
-        let (id, nhs) = (message.id.as_str().to_owned(), message.nhs);
-        accepted_once(&self.0, FUNCTION, req, (&id, &nhs), text, |store| async move {
+        let nhs = message.nhs;
+        accepted_once(&self.0, FUNCTION, req, &nhs, text, |store| async move {
             let id = message.id.as_str();
             store.claim(id, &dispenser, &message.claim, message.replacement_of.as_deref(), today).await
         })

@@ -109,30 +109,20 @@ pub(crate) fn require(worker: &HealthcareWorker, activity: &str, what: &str) -> 
     }
 }
 
-/// Refuses a message about patient `nhs` for a prescription of another patient.
-pub(crate) fn same_patient(p: &Prescription, nhs: &NhsNumber) -> Result<(), EpsError> {
-    if p.nhs_number == nhs.to_string() {
-        Ok(())
-    } else {
-        Err(EpsError::failure_to_process(
-            "Unable to process message: the NHS number does not match the prescription's.",
-        ))
-    }
-}
-
 /// The 200 informational answer of an accepted message, naming its patient for the audit trail.
 pub(crate) fn accepted(diagnostics: &str, nhs: &str) -> ApiResponse {
     ApiResponse::fhir_json(200, &outcome::informational(diagnostics)).with_patients(NhsNumber::parse(nhs).ok())
 }
 
-/// A dispenser's write to prescription `id` of patient `nhs` (the message's), answered with the
-/// informational outcome `text`, at most once per `X-Request-ID`: `op` makes the change on the
-/// prescription once it is found and is the patient's.
+/// A dispenser's write to a prescription of patient `nhs` (the message's), answered with the
+/// informational outcome `text`, at most once per `X-Request-ID`: `op` makes the change, on a
+/// store that refuses it unless the prescription is found and is the patient's
+/// ([`PrescriptionStore::of_patient`]).
 pub(crate) async fn accepted_once<F, Fut>(
     ctx: &EpsContext,
     function: &'static str,
     req: &ApiRequest,
-    (id, nhs): (&str, &NhsNumber),
+    nhs: &NhsNumber,
     text: String,
     op: F,
 ) -> SpineResult<ApiResponse>
@@ -147,9 +137,7 @@ where
         req,
         move |changed| accepted(&receipt_text, &changed[0].nhs_number),
         |store| async move {
-            let current = store.get(id).await?.ok_or_else(EpsError::prescription_not_found)?;
-            same_patient(&current, nhs)?;
-            let p = op(store).await?;
+            let p = op(store.of_patient(nhs)).await?;
             Ok(accepted(&text, &p.nhs_number))
         },
     )

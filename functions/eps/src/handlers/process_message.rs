@@ -168,8 +168,8 @@ async fn dispense(ctx: &EpsContext, req: &ApiRequest, bundle: Value) -> SpineRes
     };
     let dispenser = caller.organisation.clone();
     let text = format!("Dispense notification for prescription {} accepted.", message.id.as_str());
-    let (id, nhs) = (message.id.as_str().to_owned(), message.nhs);
-    accepted_once(ctx, FUNCTION, req, (&id, &nhs), text, |store| async move {
+    let nhs = message.nhs;
+    accepted_once(ctx, FUNCTION, req, &nhs, text, |store| async move {
         let id = message.id.as_str();
         store.dispense(id, &dispenser, &message.notification, &message.items, message.replacement_of.as_deref()).await
     })

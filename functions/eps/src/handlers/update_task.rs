@@ -24,13 +24,13 @@ impl Handler for UpdateTask {
             Err(e) => return answer(Err(e)),
         };
         let dispenser = caller.organisation.clone();
-        let (id, text) = match &update {
-            TaskUpdate::Return { id, .. } => (id.clone(), format!("Prescription {} returned.", id.as_str())),
+        let text = match &update {
+            TaskUpdate::Return { id, .. } => format!("Prescription {} returned.", id.as_str()),
             TaskUpdate::Withdraw { id, .. } => {
-                (id.clone(), format!("Dispense notification for prescription {} withdrawn.", id.as_str()))
+                format!("Dispense notification for prescription {} withdrawn.", id.as_str())
             }
         };
-        accepted_once(&self.0, FUNCTION, req, (id.as_str(), &nhs), text, |store| async move {
+        accepted_once(&self.0, FUNCTION, req, &nhs, text, |store| async move {
             match &update {
                 TaskUpdate::Return { id, .. } => store.return_to_spine(id.as_str(), &dispenser).await,
                 TaskUpdate::Withdraw { id, notification, .. } => {
