@@ -21,6 +21,11 @@ const VISIBILITY_SECS: u32 = 30;
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// The most keys from the stream the relay takes at once.
 const RELAY_BATCH: usize = 1000;
+/// How long a relay pass lets keys gather once the first has come: under load a pass then takes
+/// about 10 ms of changes at once (one read, one queue commit and its `fsync`, one delete) where it
+/// took a few; alone, an event waits this much longer. (In AWS the stream's poller gathers records
+/// per shard, a few times a second.)
+const RELAY_GATHER: Duration = Duration::from_millis(10);
 /// How many batches of status events are consumed at once.
 const CONSUMERS: usize = 4;
 
@@ -70,6 +75,13 @@ pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>, mut ou
                 n = outbox_keys.recv_many(&mut keys, RELAY_BATCH) => {
                     if n == 0 {
                         break;
+                    }
+                    tokio::time::sleep(RELAY_GATHER).await;
+                    while keys.len() < RELAY_BATCH {
+                        match outbox_keys.try_recv() {
+                            Ok(key) => keys.push(key),
+                            Err(_) => break,
+                        }
                     }
                     // Those that failed stay in the outbox for the next sweep.
                     relay.relay(&keys).await;
