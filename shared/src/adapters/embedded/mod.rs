@@ -60,7 +60,7 @@ impl EmbeddedStore {
         let db = Arc::new(record::RecordDb::open(&dir.join(RECORDS_DIR), cache_bytes() as u64)?);
         let writer = Arc::new(GroupCommit::start("records-writer", db.clone())?);
         let records = EmbeddedRecordStore::lsm(record::LsmRecords::new(db, writer));
-        let (queues, queues_writer) = open_redb(&dir.join(QUEUES_FILE), QUEUE_CACHE_BYTES)?;
+        let (queues, queues_writer) = open_redb(&dir.join(QUEUES_FILE), QUEUE_CACHE_BYTES, "queues-writer")?;
         Ok(EmbeddedStore { records, queues, queues_writer, blob_dir: dir.join("blobs") })
     }
 
@@ -69,7 +69,7 @@ impl EmbeddedStore {
     /// merge their ever-growing sorted runs again and again.
     pub fn open_btree(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir.join("blobs")).map_err(backend)?;
-        let (db, writer) = open_redb(&dir.join(BTREE_FILE), cache_bytes())?;
+        let (db, writer) = open_redb(&dir.join(BTREE_FILE), cache_bytes(), "btree-writer")?;
         record_btree::create_tables(&db)?;
         let records = EmbeddedRecordStore::btree(record_btree::BTreeRecords::new(db.clone(), writer.clone()));
         Ok(EmbeddedStore { records, queues: db, queues_writer: writer, blob_dir: dir.join("blobs") })
@@ -96,10 +96,12 @@ impl EmbeddedStore {
 /// A redb database file with the queues' tables, and its writer.
 type Redb = (Arc<redb::Database>, Arc<GroupCommit<Arc<redb::Database>>>);
 
-fn open_redb(path: &Path, cache: usize) -> StoreResult<Redb> {
+/// Opens a redb file; its writer thread is called `writer` (so profiles and per-thread I/O tell the
+/// queues' file from a B-tree store's).
+fn open_redb(path: &Path, cache: usize, writer: &str) -> StoreResult<Redb> {
     let db = Arc::new(redb::Database::builder().set_cache_size(cache).create(path).map_err(backend)?);
     queue::create_tables(&db)?;
-    let writer = Arc::new(GroupCommit::start("redb-writer", db.clone())?);
+    let writer = Arc::new(GroupCommit::start(writer, db.clone())?);
     Ok((db, writer))
 }
 
