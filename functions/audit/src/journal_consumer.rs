@@ -22,9 +22,9 @@ pub const MAX_EVENTS: usize = 10_000;
 /// The pause after a turn that emptied the journal, as the `audit-writer` Lambda's batching window
 /// in AWS (1 s): events gather meanwhile (the journal holds them durably), so that under load a
 /// turn stores thousands of them with one commit, and an event reaches the audit store within about
-/// a second. Each turn costs two `fsync`s and the checkpoint's, and the audit store's B-tree
-/// rewrites every page a turn touches: event ids are random, so ten turns of a few hundred events
-/// rewrite several times the pages one turn of a few thousand does.
+/// a second. Each turn costs two `fsync`s, an archive object and the checkpoint, and rewrites the
+/// audit store's upper B-tree pages and the tails of its time-ordered indexes: one turn of a few
+/// thousand events shares what ten turns of a few hundred each paid for.
 const GATHER: Duration = Duration::from_secs(1);
 const BACK_OFF: Duration = Duration::from_secs(1);
 
