@@ -76,11 +76,14 @@ pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>, mut ou
                     if n == 0 {
                         break;
                     }
-                    tokio::time::sleep(RELAY_GATHER).await;
-                    while keys.len() < RELAY_BATCH {
-                        match outbox_keys.try_recv() {
-                            Ok(key) => keys.push(key),
-                            Err(_) => break,
+                    // A full pass (a backlog) goes at once; a partial one gathers first.
+                    if keys.len() < RELAY_BATCH {
+                        tokio::time::sleep(RELAY_GATHER).await;
+                        while keys.len() < RELAY_BATCH {
+                            match outbox_keys.try_recv() {
+                                Ok(key) => keys.push(key),
+                                Err(_) => break,
+                            }
                         }
                     }
                     // Those that failed stay in the outbox for the next sweep.
