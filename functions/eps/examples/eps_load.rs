@@ -1,8 +1,9 @@
 //! An EPS load generator: complete prescription lifecycles per second through a Spine's EPS API,
 //! with the latency of each operation.
 //!
-//! Each of `--concurrency` workers loops lifecycles over keep-alive HTTP/1.1, each request with its
-//! own `X-Request-ID`:
+//! Each of `--concurrency` workers loops lifecycles over its own keep-alive HTTP/1.1 connection,
+//! which it drives itself (no pool, no connection task: a request and its answer never hop between
+//! tasks), each request with its own `X-Request-ID`:
 //!
 //! 1. create — `POST /$process-message` `prescription-order`: a new prescription id (Mod 37-2
 //!    checked), two line items, signed by the reference prescriber's synthetic key (the client signs
@@ -18,7 +19,7 @@
 //! clock starts (`--prepared-rate` a second for `--duration`), so that the client's share of the
 //! cores during the run is HTTP alone. The prescriber's and the pharmacist's bearer tokens come
 //! from the command line (`spine token` mints them). The result is one line on stdout:
-//! `RESULT lifecycles=… errors=… lifecycles_per_s=… made_during_run=… create_p50_ms=… create_p99_ms=… release_… dispense_… claim_…`
+//! `RESULT lifecycles=… errors=… lifecycles_per_s=… made_during_run=… client_cores=… create_p50_ms=… create_p99_ms=… release_… dispense_… claim_…`
 //!
 //! ```sh
 //! cargo run --release -p spine-eps --example eps_load -- --url http://127.0.0.1:8700 \
@@ -37,9 +38,8 @@ use bytes::Bytes;
 use clap::Parser;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use spine_eps::reference::{PHARMACY, PRESCRIBER_ODS, PRESCRIBER_ROLE};
@@ -83,8 +83,8 @@ struct Args {
 }
 
 struct Setup {
-    client: Client<HttpConnector, Full<Bytes>>,
-    base: String,
+    /// `host:port`, to connect to and to name in `Host`.
+    authority: String,
     prescriber: String,
     pharmacist: String,
     key: EcdsaKeyPair,
@@ -94,17 +94,31 @@ struct Setup {
 
 type Response = (StatusCode, Bytes);
 
+/// A worker's connection: requests go out on it one at a time.
+type Connection = SendRequest<Full<Bytes>>;
+
 impl Setup {
-    async fn post(&self, path: &str, token: &str, body: Bytes) -> Result<Response, String> {
+    /// A new keep-alive connection, and the future that drives it (the worker polls it beside its
+    /// requests).
+    async fn connect(
+        &self,
+    ) -> Result<(Connection, impl std::future::Future<Output = hyper::Result<()>> + use<>), String> {
+        let stream = tokio::net::TcpStream::connect(&self.authority).await.map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())
+    }
+
+    async fn post(&self, conn: &mut Connection, path: &str, token: &str, body: Bytes) -> Result<Response, String> {
         let request = Request::builder()
             .method(Method::POST)
-            .uri(format!("{}{BASE}{path}", self.base))
+            .uri(format!("{BASE}{path}"))
+            .header(header::HOST, &self.authority)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .header(header::CONTENT_TYPE, "application/fhir+json")
             .header("x-request-id", uuid::Uuid::new_v4().to_string())
             .body(Full::new(body))
             .map_err(|e| e.to_string())?;
-        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        let response = conn.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok((status, body))
@@ -166,7 +180,7 @@ fn prepare(setup: &Setup, worker: usize, n: u64) -> Result<Bodies, String> {
     Ok([&order, &release, &dispense, &claim].map(|body| Bytes::from(body.to_string())))
 }
 
-async fn lifecycle(setup: &Setup, bodies: &Bodies, tally: &mut Tally) -> Result<(), String> {
+async fn lifecycle(setup: &Setup, conn: &mut Connection, bodies: &Bodies, tally: &mut Tally) -> Result<(), String> {
     let steps: [(&str, &str); 4] = [
         ("/$process-message", &setup.prescriber),
         ("/Task/$release", &setup.pharmacist),
@@ -175,7 +189,8 @@ async fn lifecycle(setup: &Setup, bodies: &Bodies, tally: &mut Tally) -> Result<
     ];
     for (i, ((path, token), body)) in steps.iter().zip(bodies).enumerate() {
         let started = Instant::now();
-        let response = setup.post(path, token, body.clone()).await.map_err(|e| format!("{}: {e}", OPERATIONS[i]))?;
+        let response =
+            setup.post(conn, path, token, body.clone()).await.map_err(|e| format!("{}: {e}", OPERATIONS[i]))?;
         expect_ok(OPERATIONS[i], &response)?;
         tally.latencies_us[i].push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
     }
@@ -188,21 +203,32 @@ fn prepare_pool(setup: &Setup, worker: usize, count: u64) -> Vec<Bodies> {
     (0..count).map_while(|n| prepare(setup, worker, n).ok()).collect()
 }
 
-async fn worker(setup: Arc<Setup>, id: usize, pool: Vec<Bodies>, deadline: Instant) -> Tally {
-    let mut tally = Tally::default();
-    let mut n = 0u64;
+/// Lifecycles on one connection until the deadline (or until a lifecycle fails: the connection
+/// may be unusable, so the worker makes another).
+async fn lifecycles(
+    setup: &Setup,
+    conn: &mut Connection,
+    id: usize,
+    pool: &[Bodies],
+    deadline: Instant,
+    n: &mut u64,
+    tally: &mut Tally,
+) {
     while Instant::now() < deadline {
+        // Counted before it runs: a lifecycle cut short by a closed connection is not tried again.
+        let this = *n;
+        *n += 1;
         let made;
-        let bodies = match pool.get(n as usize) {
+        let bodies = match pool.get(this as usize) {
             Some(bodies) => Ok(bodies),
             None => {
                 tally.made_during_run += 1;
-                made = prepare(&setup, id, n);
+                made = prepare(setup, id, this);
                 made.as_ref().map_err(Clone::clone)
             }
         };
         let done = match bodies {
-            Ok(bodies) => lifecycle(&setup, bodies, &mut tally).await,
+            Ok(bodies) => lifecycle(setup, conn, bodies, tally).await,
             Err(e) => Err(e),
         };
         match done {
@@ -210,13 +236,55 @@ async fn worker(setup: Arc<Setup>, id: usize, pool: Vec<Bodies>, deadline: Insta
             Err(e) => {
                 tally.errors += 1;
                 if tally.reported.len() < MAX_REPORTED_ERRORS {
-                    tally.reported.push(format!("worker {id} lifecycle {n}: {e}"));
+                    tally.reported.push(format!("worker {id} lifecycle {this}: {e}"));
                 }
+                return;
             }
         }
-        n += 1;
+    }
+}
+
+async fn worker(setup: Arc<Setup>, id: usize, pool: Vec<Bodies>, deadline: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        let (mut conn, driver) = match setup.connect().await {
+            Ok(c) => c,
+            Err(e) => {
+                tally.errors += 1;
+                if tally.reported.len() < MAX_REPORTED_ERRORS {
+                    tally.reported.push(format!("worker {id}: cannot connect: {e}"));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let work = lifecycles(&setup, &mut conn, id, &pool, deadline, &mut n, &mut tally);
+        // The connection is driven by this task, beside its requests; should it end first (the
+        // server closed it), the lifecycle under way is dropped and counted as an error.
+        let closed = tokio::select! {
+            () = work => false,
+            _ = driver => true,
+        };
+        if closed {
+            tally.errors += 1;
+            if tally.reported.len() < MAX_REPORTED_ERRORS {
+                tally.reported.push(format!("worker {id}: the server closed the connection"));
+            }
+        }
     }
     tally
+}
+
+/// The CPU time this process has used, user and system, in seconds (Linux: `/proc/self/stat`, in
+/// clock ticks of 1/100 s); `None` elsewhere.
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime: fields 14 and 15 of the line, 12 and 13 after the name.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
@@ -242,6 +310,7 @@ async fn run(args: Args, setup: Setup) {
     for pool in making {
         pools.push(pool.await.unwrap_or_default());
     }
+    let cpu_before = own_cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.duration);
     let workers: Vec<_> = pools
@@ -268,11 +337,15 @@ async fn run(args: Args, setup: Setup) {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let client_cores = match (cpu_before, own_cpu_seconds()) {
+        (Some(before), Some(after)) => format!("{:.2}", (after - before) / elapsed),
+        _ => "unknown".into(),
+    };
     for line in total.reported.iter().take(MAX_REPORTED_ERRORS) {
         eprintln!("eps_load: error: {line}");
     }
     let mut line = format!(
-        "RESULT lifecycles={} errors={} lifecycles_per_s={:.1} made_during_run={}",
+        "RESULT lifecycles={} errors={} lifecycles_per_s={:.1} made_during_run={} client_cores={client_cores}",
         total.lifecycles,
         total.errors,
         total.lifecycles as f64 / elapsed,
@@ -291,8 +364,13 @@ async fn run(args: Args, setup: Setup) {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let base = args.url.trim_end_matches('/').to_owned();
-    if !base.starts_with("http://") || args.concurrency == 0 || args.threads == 0 || args.concurrency > 256 {
+    let authority = args.url.trim_end_matches('/').strip_prefix("http://").unwrap_or_default().to_owned();
+    if authority.is_empty()
+        || authority.contains('/')
+        || args.concurrency == 0
+        || args.threads == 0
+        || args.concurrency > 256
+    {
         eprintln!("eps_load: --url must be http://host:port; --concurrency 1..=256; --threads ≥ 1");
         return ExitCode::from(2);
     }
@@ -327,11 +405,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
     let setup = Setup {
-        client: Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.concurrency).build(connector),
-        base,
+        authority,
         prescriber: args.prescriber_token.clone(),
         pharmacist: args.pharmacist_token.clone(),
         key,
