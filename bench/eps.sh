@@ -31,27 +31,13 @@ LOAD=target/release/examples/eps_load
 cargo build --release --bin spine
 cargo build --release -p spine-eps --example eps_load
 
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+# shellcheck source=bench/eps_lib.sh
+. bench/eps_lib.sh
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+machine
 run_mode() {
   local mode=$1; shift
-  rm -rf "$DATA"
-  port=$(free_port)
-  log=$(mktemp)
-  env "$@" RUST_LOG=warn "$BIN" --port "$port" --data-dir "$DATA" --patients 1000 >"$log" 2>&1 &
-  PID=$!
-  until grep -q "listening on" "$log"; do
-    kill -0 "$PID" 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.2
-  done
-  origin="http://127.0.0.1:$port"
-  prescriber=$("$BIN" token --data-dir "$DATA" --origin "$origin" --user 555021930100 --role 555021935107)
-  pharmacist=$("$BIN" token --data-dir "$DATA" --origin "$origin" --user 555021930103 --role 555021935131)
+  start_spine "$BIN" "$DATA" "$@"
   "$LOAD" --url "$origin" --prescriber-token "$prescriber" --pharmacist-token "$pharmacist" --concurrency 8 --duration 5 >/dev/null
   echo "== $mode"
   printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s\n' conc 'lc/s' errors 'create p50/p99' 'release p50/p99' 'dispense p50/p99' 'claim p50/p99' 'srv CPU' 'cli CPU' 'drain s'
@@ -65,7 +51,7 @@ run_mode() {
       awk -v a="$now" -v b="$prev" 'BEGIN {exit !(a - b < 0.05)}' && break
       prev=$now
     done
-    get() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$line"; }
+    get() { result_field "$1" "$line"; }
     cores=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.2f", (a - b) / d}')
     printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s\n' "$c" "$(get lifecycles_per_s)" "$(get errors)" \
       "$(get create_p50_ms)/$(get create_p99_ms)" "$(get release_p50_ms)/$(get release_p99_ms)" \
@@ -76,8 +62,7 @@ run_mode() {
   done
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
   echo "server peak RSS: $((rss / 1024)) MiB; data dir: $(du -sh "$DATA" | cut -f1)"
-  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-  rm -f "$log"
+  stop_spine
 }
 
 run_mode full
