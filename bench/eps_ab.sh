@@ -17,7 +17,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-[ $# -eq 2 ] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+# Without two variants: the comment above, as usage.
+[ $# -eq 2 ] || { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 2; }
 PAIRS=${SPINE_AB_PAIRS:-5}
 DURATION=${SPINE_BENCH_DURATION:-10}
 CONCURRENCY=${SPINE_BENCH_CONCURRENCY:-32}
