@@ -273,12 +273,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// mimalloc reads its options from the environment once, as the process starts. By default it keeps
-/// freed memory committed for reuse, so a Spine that has passed a few 4 MiB MESH chunks through
-/// holds on to them; told to hand freed memory back at once (`MIMALLOC_ARENA_EAGER_COMMIT=0`,
-/// `MIMALLOC_PURGE_DELAY=0`) a 1 GiB message peaks at 45 MiB instead of 99 MiB (bench/README.md).
-/// So unless the caller set either variable, the Spine starts itself again, once, with both set
-/// (same process id: `exec`). Setting either variable, to any value, keeps what the caller chose.
+/// mimalloc reads its options from the environment once, as the process starts. By default it
+/// commits its arenas eagerly and keeps freed memory for reuse, so a Spine that has passed a few
+/// 4 MiB MESH chunks through holds on to them; with lazily committed arenas
+/// (`MIMALLOC_ARENA_EAGER_COMMIT=0`) a 1 GiB message peaks at 51–53 MiB instead of 79–99 MiB
+/// (bench/README.md). Freed memory goes back after mimalloc's own delay (`MIMALLOC_PURGE_DELAY=10`,
+/// ms): handing it back at once (0) saved a few MiB more but cost the EPS full run about 5–9 % in
+/// `madvise` calls and the page faults and TLB flushes after them. So unless the caller set either
+/// variable, the Spine starts itself again, once, with both set (same process id: `exec`). Setting
+/// either variable, to any value, keeps what the caller chose.
 fn lean_allocator() {
     #[cfg(unix)]
     {
@@ -291,7 +294,7 @@ fn lean_allocator() {
         let err = std::process::Command::new(exe)
             .args(std::env::args_os().skip(1))
             .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
-            .env("MIMALLOC_PURGE_DELAY", "0")
+            .env("MIMALLOC_PURGE_DELAY", "10")
             .exec();
         eprintln!("spine: could not restart with the lean allocator settings ({err}); going on without them");
     }
