@@ -18,7 +18,7 @@ use std::time::Instant;
 use spine_audit::AuditWriter;
 use spine_shared::NhsNumber;
 use spine_shared::adapters::embedded::EmbeddedStore;
-use spine_shared::audit::{AuditBatch, AuditEvent, Basis, Outcome};
+use spine_shared::audit::{Attempt, AuditBatch, AuditEvent, Basis, Outcome};
 use spine_shared::identity::{HealthcareWorker, Identity, Principal};
 use spine_shared::ports::queue::{MAX_BATCH, QueueSpec};
 use spine_shared::ports::{OutgoingMessage, Queue, ReceivedMessage};
@@ -75,17 +75,16 @@ fn bodies(events: usize, search_share: f64) -> Vec<String> {
     while r < reads || s < searches {
         let n = r + s;
         let request_id = uuid::Uuid::new_v4().to_string();
+        let attempt = Attempt::now(&request_id, None);
         let who = identity(n);
         let batch: Vec<AuditEvent> = if s < searches && (n % every == every - 1 || r == reads) {
             s += 1;
             (0..SEARCH_MATCHES)
-                .map(|m| {
-                    AuditEvent::new(search, (&request_id, None), Some(&who), patient(n * 7 + m), Outcome::Allowed, 200)
-                })
+                .map(|m| AuditEvent::new(search, &attempt, Some(&who), patient(n * 7 + m), Outcome::Allowed, 200))
                 .collect()
         } else {
             r += 1;
-            let mut e = AuditEvent::new(read, (&request_id, None), Some(&who), patient(n), Outcome::Allowed, 200);
+            let mut e = AuditEvent::new(read, &attempt, Some(&who), patient(n), Outcome::Allowed, 200);
             // About one read in 200 is a self-claimed access: a privacy alert.
             e.basis = Some(if n % 200 == 0 { Basis::SelfClaimed } else { Basis::RegisteredPractice });
             if n % 200 == 0 {

@@ -6,8 +6,8 @@
 //!
 //! The archive is **at-least-once**: a message redelivered in a different batch (after a partial
 //! failure, a timeout or SQS's own duplicate delivery) lands in a second object, so an event may
-//! appear in two objects of its day. Readers deduplicate by event id (the latest `time` wins, as in
-//! the table). The audit table is exactly-once by key.
+//! appear in two objects of its day, always the same line. Readers deduplicate by event id (an id
+//! names one attempt, so copies are identical). The audit table is exactly-once by key.
 
 use bytes::Bytes;
 use spine_shared::audit::AuditEvent;

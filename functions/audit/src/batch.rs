@@ -1,15 +1,17 @@
 //! From received queue messages to one set of events to write: each message body must be an
 //! [`AuditBatch`] whose events have a UUID id and an RFC 3339 UTC time with microseconds (the
 //! pipeline's format, which sorts as text); a message that is not is poison. Events are
-//! deduplicated by id across the batch — a client's retry with the same `X-Request-ID` yields the
-//! same event ids in a second message, and DynamoDB refuses a `BatchWriteItem` naming one key twice
-//! — keeping the latest version. Each event remembers which messages carried it, so a failure to
-//! store it fails exactly those messages.
+//! deduplicated by their item key (time and id) across the batch — SQS may deliver a message twice,
+//! and DynamoDB refuses a `BatchWriteItem` naming one key twice. A client's retry is another
+//! attempt with another time, so its events are other events and are all kept. Each event
+//! remembers which messages carried it, so a failure to store it fails exactly those messages.
 
 use std::collections::HashMap;
 
 use spine_shared::audit::{AuditBatch, AuditEvent};
 use spine_shared::ports::ReceivedMessage;
+
+use crate::model;
 
 /// Why a message is poison. Never holds any of the message's content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +56,7 @@ fn well_formed_time(t: &str) -> bool {
 /// The events of a batch's good messages, each once, and the messages that carried them.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// Unique by id, in the order first seen.
+    /// Unique by item key (time and id), in the order first seen.
     pub events: Vec<AuditEvent>,
     /// For each event, the indexes (into `message_ids`) of the messages that carried it.
     carriers: Vec<Vec<usize>>,
@@ -67,7 +69,7 @@ pub struct Collected {
 impl Collected {
     pub fn from_messages(messages: &[ReceivedMessage]) -> Self {
         let mut out = Collected::default();
-        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
         for m in messages {
             let batch = match parse(&m.body) {
                 Ok(b) => b,
@@ -79,17 +81,15 @@ impl Collected {
             let message = out.message_ids.len();
             out.message_ids.push(m.message_id.clone());
             for event in batch.events {
-                match by_id.get(&event.id) {
+                let key = model::time_sk(&event);
+                match by_key.get(&key) {
                     Some(&i) => {
                         if !out.carriers[i].contains(&message) {
                             out.carriers[i].push(message);
                         }
-                        if event.time > out.events[i].time {
-                            out.events[i] = event;
-                        }
                     }
                     None => {
-                        by_id.insert(event.id.clone(), out.events.len());
+                        by_key.insert(key, out.events.len());
                         out.events.push(event);
                         out.carriers.push(vec![message]);
                     }
@@ -115,6 +115,7 @@ mod tests {
 
     const A: &str = "00000000-0000-4000-8000-00000000000a";
     const B: &str = "00000000-0000-4000-8000-00000000000b";
+    const C: &str = "00000000-0000-4000-8000-00000000000c";
 
     fn message(id: &str, events: Vec<AuditEvent>) -> ReceivedMessage {
         ReceivedMessage {
@@ -140,19 +141,22 @@ mod tests {
 
     #[test]
     fn events_are_kept_once_with_every_message_that_carried_them() {
-        let early = event(A, "2025-11-22T06:25:00.000001Z");
-        let retried = event(A, "2025-11-22T06:25:01.000001Z");
+        let first = event(A, "2025-11-22T06:25:00.000001Z");
         let other = event(B, "2025-11-22T06:25:00.000002Z");
+        let retry = event(C, "2025-11-22T06:25:01.000001Z");
         let messages = vec![
-            message("m1", vec![early, other.clone()]),
+            message("m1", vec![first.clone(), other.clone()]),
             ReceivedMessage { body: "not json".into(), ..message("m2", vec![]) },
-            message("m3", vec![retried.clone()]),
+            // The first message delivered again, and a retry of its request (another attempt).
+            message("m1-again", vec![first.clone(), other.clone()]),
+            message("m3", vec![retry.clone()]),
         ];
         let c = Collected::from_messages(&messages);
-        assert_eq!(c.events, vec![retried, other]);
-        assert_eq!(c.message_ids, ["m1", "m3"]);
+        assert_eq!(c.events, vec![first, other, retry]);
+        assert_eq!(c.message_ids, ["m1", "m1-again", "m3"]);
         assert_eq!(c.poison, [("m2".to_owned(), Poison::NotAnAuditBatch)]);
-        assert_eq!(c.messages_of(&[0]), ["m1", "m3"]);
-        assert_eq!(c.messages_of(&[1]), ["m1"]);
+        assert_eq!(c.messages_of(&[0]), ["m1", "m1-again"]);
+        assert_eq!(c.messages_of(&[2]), ["m3"]);
+        assert_eq!(c.messages_of(&[1, 2]), ["m1", "m1-again", "m3"]);
     }
 }

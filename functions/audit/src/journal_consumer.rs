@@ -107,7 +107,7 @@ mod tests {
     use super::*;
     use spine_shared::adapters::embedded::EmbeddedStore;
     use spine_shared::audit::journal::Flush;
-    use spine_shared::audit::{AuditSink, BatchingAuditSink, Outcome};
+    use spine_shared::audit::{Attempt, AuditSink, BatchingAuditSink, Outcome};
     use spine_shared::ports::{BlobStore, Index, KeyCondition, Query, RecordStore};
 
     #[tokio::test]
@@ -122,7 +122,14 @@ mod tests {
         let route = spine_shared::routes::by_function("pds-get-patient").unwrap();
         let nhs = spine_shared::NhsNumber::parse("9000000009").unwrap();
         for i in 0..30 {
-            let e = AuditEvent::new(route, (&format!("req-{i}"), None), None, Some(nhs), Outcome::Allowed, 200);
+            let e = AuditEvent::new(
+                route,
+                &Attempt::now(&format!("req-{i}"), None),
+                None,
+                Some(nhs),
+                Outcome::Allowed,
+                200,
+            );
             sink.record(vec![e]).await.unwrap();
         }
         journal.reject("ignored").unwrap();

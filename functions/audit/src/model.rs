@@ -4,10 +4,10 @@
 //! separate embedded store. Nothing here expires: audit is retained (the table for searches, the
 //! NDJSON archive for about eight years), so no item carries `expires_at`.
 //!
-//! | item                  | pk                | sk      | gsi1                                         | gsi2                                     |
-//! |-----------------------|-------------------|---------|----------------------------------------------|------------------------------------------|
-//! | event                 | `EVENT#<id>`      | `EVENT` | `PATIENT#<nhs>` / `<time>#<id>` (if patient)  | `AGENT#<subject>` / `<time>#<id>` (if subject) |
-//! | privacy alert         | `ALERT#<id>`      | `ALERT` | `ALERTS#<yyyy-mm-dd>` / `<time>#<id>`          | —                                        |
+//! | item                  | pk                   | sk      | gsi1                                         | gsi2                                     |
+//! |-----------------------|----------------------|---------|----------------------------------------------|------------------------------------------|
+//! | event                 | `EVENT#<time>#<id>`  | `EVENT` | `PATIENT#<nhs>` / `<time>#<id>` (if patient)  | `AGENT#<subject>` / `<time>#<id>` (if subject) |
+//! | privacy alert         | `ALERT#<id>`         | `ALERT` | `ALERTS#<yyyy-mm-dd>` / `<time>#<id>`          | —                                        |
 //!
 //! Both items hold the event's JSON. `<time>` is RFC 3339 in UTC with microseconds, so sort keys
 //! order by time and a date range is a `BETWEEN` on the sort key; `#<id>` keeps two events of the
@@ -17,8 +17,15 @@
 //! **Why alerts are partitioned by day:** alerts (self-claimed or emergency access) are rare, and a
 //! privacy officer reviews them a day at a time, so one partition per day holds a day's review in
 //! one query, stays small, and never becomes a hot partition the way a single `ALERTS` partition
-//! would over eight years. The event item is keyed by its id alone, which the pipeline derives
-//! from the request, so writing the same event again replaces it: the table is exactly-once by key.
+//! would over eight years.
+//!
+//! **Why the event item is keyed by its time, then its id:** the id is a hash (the pipeline
+//! derives it from the attempt: request id, function, patient, outcome and time), so an item keyed
+//! by it alone lands anywhere in the table; keyed by time first, each insert is an append at the
+//! end of the embedded B-tree, which keeps its commits small as the store grows (bench/README.md,
+//! "Time-ordered audit keys"). On DynamoDB the partition key is hashed either way. Writing the
+//! same event again (a redelivery) replaces its item: the table is exactly-once by key. A client's
+//! retry is another attempt, so another event (see `spine_shared::audit`).
 
 use spine_shared::audit::AuditEvent;
 use spine_shared::ports::{IndexKey, Item};
@@ -26,8 +33,9 @@ use spine_shared::ports::{IndexKey, Item};
 pub const EVENT_SK: &str = "EVENT";
 pub const ALERT_SK: &str = "ALERT";
 
-pub fn event_pk(id: &str) -> String {
-    format!("EVENT#{id}")
+/// The event item's partition key: `EVENT#<time>#<id>`.
+pub fn event_pk(event: &AuditEvent) -> String {
+    format!("EVENT#{}", time_sk(event))
 }
 
 pub fn alert_pk(id: &str) -> String {
@@ -59,7 +67,7 @@ pub fn time_sk(event: &AuditEvent) -> String {
 pub fn items(event: &AuditEvent) -> serde_json::Result<Vec<Item>> {
     let data = serde_json::to_vec(event)?;
     let sk = time_sk(event);
-    let mut item = Item::new(event_pk(&event.id), EVENT_SK, data.clone());
+    let mut item = Item::new(event_pk(event), EVENT_SK, data.clone());
     if let Some(patient) = event.patient {
         item = item.with_gsi1(IndexKey::new(patient_pk(&patient.to_string()), sk.clone()));
     }
@@ -115,7 +123,7 @@ pub(crate) mod tests {
         let items = items(&e).unwrap();
         assert_eq!(items.len(), 1);
         let item = &items[0];
-        assert_eq!((item.pk.as_str(), item.sk.as_str()), ("EVENT#e1", "EVENT"));
+        assert_eq!((item.pk.as_str(), item.sk.as_str()), ("EVENT#2025-11-22T06:25:00.000001Z#e1", "EVENT"));
         assert_eq!(item.gsi1, Some(IndexKey::new("PATIENT#9000000009", "2025-11-22T06:25:00.000001Z#e1")));
         assert_eq!(item.gsi2, Some(IndexKey::new("AGENT#555021935106", "2025-11-22T06:25:00.000001Z#e1")));
         assert_eq!(item.expires_at, None, "audit is retained");

@@ -3,11 +3,11 @@
 //! (Lambda's partial batch failure), the same code under the `audit-writer` Lambda and the local
 //! Spine's in-process consumer.
 //!
-//! **Idempotent.** An event's id is derived from the request id, the function, the patient and
-//! the outcome, and the event item is keyed by it, so a redelivered message (or a retried client
-//! request with the same `X-Request-ID`, which yields the same event ids) overwrites its own items
-//! instead of adding new ones: the table holds each event once. The archive is at-least-once (see
-//! [`crate::archive`]).
+//! **Idempotent.** An event's id is derived from its attempt (request id and time), function,
+//! patient and outcome, and the event item is keyed by its time and id, so a redelivered message
+//! overwrites its own items instead of adding new ones: the table holds each event once. A client's
+//! retry with the same `X-Request-ID` is another access, audited as its own events (same request
+//! id, later time). The archive is at-least-once (see [`crate::archive`]).
 //!
 //! **Never acknowledges what is not stored.** A message that does not parse is poison: it is
 //! reported failed (so SQS moves it to the dead-letter queue after `maxReceiveCount`) and only its

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use spine_shared::audit::{AuditEvent, AuditSink, Outcome, QueueAuditSink};
+use spine_shared::audit::{Attempt, AuditEvent, AuditSink, Outcome, QueueAuditSink};
 use spine_shared::identity::{Denial, TokenVerifier};
 use spine_shared::pipeline::{Handler, lambda, logging};
 use time::OffsetDateTime;
@@ -99,8 +99,8 @@ pub fn refusal_event(event: &ApiGatewayCustomAuthorizerRequestTypeRequest, denia
         .patient_data
         .then(|| event.path_parameters.get("id").and_then(|id| spine_shared::NhsNumber::parse(id).ok()))
         .flatten();
-    let ids = (request_id.as_str(), correlation_id.as_deref());
-    let mut e = AuditEvent::new(route, ids, None, patient, Outcome::Refused, 401);
+    let attempt = Attempt::now(&request_id, correlation_id.as_deref());
+    let mut e = AuditEvent::new(route, &attempt, None, patient, Outcome::Refused, 401);
     e.reason = Some(denial.reason.to_string());
     Some(e)
 }

@@ -127,7 +127,7 @@ async fn commit(target: &Target, events: Vec<String>) -> Result<(), String> {
 #[cfg(all(test, feature = "embedded"))]
 mod tests {
     use super::*;
-    use crate::audit::{AuditBatch, Outcome};
+    use crate::audit::{Attempt, AuditBatch, Outcome};
 
     /// Fifty requests (ids r0..r49) recording one event each, all at once; every one succeeds.
     async fn record_fifty_at_once(sink: &Arc<BatchingAuditSink>) {
@@ -136,7 +136,14 @@ mod tests {
             .map(|i| {
                 let sink = sink.clone();
                 tokio::spawn(async move {
-                    let e = AuditEvent::new(route, (&format!("r{i}"), None), None, None, Outcome::Allowed, 200);
+                    let e = AuditEvent::new(
+                        route,
+                        &Attempt::now(&format!("r{i}"), None),
+                        None,
+                        None,
+                        Outcome::Allowed,
+                        200,
+                    );
                     sink.record(vec![e]).await
                 })
             })
@@ -169,7 +176,7 @@ mod tests {
         // A queue that does not exist: the caller is told.
         let broken = BatchingAuditSink::start(queue, "no-such-queue");
         let route = crate::routes::by_function("pds-get-patient").unwrap();
-        let e = AuditEvent::new(route, ("r", None), None, None, Outcome::Allowed, 200);
+        let e = AuditEvent::new(route, &Attempt::now("r", None), None, None, Outcome::Allowed, 200);
         assert!(broken.record(vec![e]).await.is_err());
     }
 

@@ -13,7 +13,7 @@
 //! `fdatasync` per group of requests (bench/README.md has both figures).
 //!
 //! The one reader is the in-process audit writer: it reads from its checkpoint, stores the events
-//! (idempotently, by event id), then moves the checkpoint on, which deletes the segments it has
+//! (idempotently, keyed by event time and id), then moves the checkpoint on, which deletes the segments it has
 //! passed. A crash between storing and the checkpoint replays a few events, which the writer
 //! absorbs. A crash in the middle of an append leaves a torn last line: it was never acknowledged,
 //! and opening the journal cuts it off. If a flush fails, what reached the disk is unknown, so the

@@ -4,8 +4,12 @@
 //! fails (503): nothing is shown that was not audited. The audit writer (`functions/audit`) consumes the
 //! queue into the audit table and the NDJSON archive by day.
 //!
-//! An event's id is derived from the request id, the function, the patient and the outcome, so a
-//! client's retry with the same `X-Request-ID` produces the same ids and the writer stores each once.
+//! **One event per attempt.** An event's id is derived from the request id, the function, the
+//! patient, the outcome and the time the request was answered ([`Attempt`]), so a redelivered
+//! event is the same event and the writer stores it once, while a client's retry with the same
+//! `X-Request-ID` is a second access and is audited as one: two events that share the request id.
+//! A retry answered from the idempotency record still shows the data again, and the first
+//! attempt's time and outcome stay on record.
 
 pub mod batching;
 #[cfg(feature = "embedded")]
@@ -128,28 +132,47 @@ pub struct AuditEvent {
     pub stated_reason: Option<String>,
 }
 
+/// One attempt at a request, as its audit events name it: the caller's request and correlation
+/// ids and the one time all the attempt's events carry.
+#[derive(Debug, Clone)]
+pub struct Attempt<'a> {
+    pub request_id: &'a str,
+    pub correlation_id: Option<&'a str>,
+    /// RFC 3339, UTC, microseconds.
+    pub time: String,
+}
+
+impl<'a> Attempt<'a> {
+    /// An attempt answered now.
+    pub fn now(request_id: &'a str, correlation_id: Option<&'a str>) -> Self {
+        Attempt { request_id, correlation_id, time: now_rfc3339() }
+    }
+}
+
 impl AuditEvent {
-    /// An event for `route`, identified from the request id, function, patient and outcome.
+    /// An event for `route`, identified from the attempt (request id and time), function, patient
+    /// and outcome.
     pub fn new(
         route: &Route,
-        ids: (&str, Option<&str>),
+        attempt: &Attempt<'_>,
         identity: Option<&Identity>,
         patient: Option<NhsNumber>,
         outcome: Outcome,
         status: u16,
     ) -> AuditEvent {
-        let (request_id, correlation_id) = ids;
         let key = format!(
-            "{request_id}|{}|{}|{outcome:?}",
+            "{}|{}|{}|{outcome:?}|{}",
+            attempt.request_id,
             route.function,
-            patient.map(|p| p.to_string()).unwrap_or_default()
+            patient.map(|p| p.to_string()).unwrap_or_default(),
+            attempt.time
         );
         let id = uuid::Uuid::new_v5(&EVENT_NAMESPACE, key.as_bytes()).to_string();
         let mut event = AuditEvent {
             id,
-            time: now_rfc3339(),
-            request_id: request_id.to_owned(),
-            correlation_id: correlation_id.map(str::to_owned),
+            time: attempt.time.clone(),
+            request_id: attempt.request_id.to_owned(),
+            correlation_id: attempt.correlation_id.map(str::to_owned),
             function: route.function.clone(),
             activity: route.activity.clone(),
             action: Action::of(route),
@@ -227,15 +250,25 @@ mod tests {
     }
 
     #[test]
-    fn a_retry_gives_the_same_event_ids() {
+    fn an_attempt_names_each_event_once_and_a_retry_is_a_second_access() {
         let route = routes::by_function("pds-get-patient").unwrap();
         let nhs = NhsNumber::parse("9000000009").ok();
-        let a = AuditEvent::new(route, ("r1", None), None, nhs, Outcome::Allowed, 200);
-        let b = AuditEvent::new(route, ("r1", None), None, nhs, Outcome::Allowed, 200);
-        let c = AuditEvent::new(route, ("r2", None), None, nhs, Outcome::Allowed, 200);
-        assert_eq!(a.id, b.id);
-        assert_ne!(a.id, c.id);
-        assert_eq!(a.day().len(), 10);
+        let at = |request_id, time: &str| Attempt { request_id, correlation_id: None, time: time.into() };
+        let first = at("r1", "2026-11-23T09:00:00.000001Z");
+        let a = AuditEvent::new(route, &first, None, nhs, Outcome::Allowed, 200);
+        // The same attempt's event, made again (as a redelivery carries it): the same id.
+        assert_eq!(AuditEvent::new(route, &first, None, nhs, Outcome::Allowed, 200), a);
+        // Another patient, another outcome, another request: other ids.
+        let other = AuditEvent::new(route, &first, None, NhsNumber::parse("9000000017").ok(), Outcome::Allowed, 200);
+        assert_ne!(other.id, a.id);
+        assert_ne!(AuditEvent::new(route, &first, None, nhs, Outcome::Refused, 403).id, a.id);
+        assert_ne!(AuditEvent::new(route, &at("r2", &first.time), None, nhs, Outcome::Allowed, 200).id, a.id);
+        // The retry, later, with the same X-Request-ID: a second event of the same request.
+        let retry = AuditEvent::new(route, &at("r1", "2026-11-23T09:00:02.000001Z"), None, nhs, Outcome::Allowed, 200);
+        assert_ne!(retry.id, a.id);
+        assert_eq!((retry.request_id.as_str(), a.time.as_str()), ("r1", "2026-11-23T09:00:00.000001Z"));
+        let now = AuditEvent::new(route, &Attempt::now("r3", None), None, nhs, Outcome::Allowed, 200);
+        assert_eq!((now.day().len(), now.time.len()), (10, 27));
         assert!(!format!("{a:?}").contains("9000000009"));
     }
 }

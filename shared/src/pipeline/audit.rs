@@ -6,7 +6,7 @@
 use super::{Access, ApiRequest, ApiResponse};
 use crate::NhsNumber;
 use crate::SpineResult;
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{Attempt, AuditEvent, Outcome};
 use crate::identity::Denial;
 use crate::routes::Route;
 
@@ -22,7 +22,10 @@ pub(super) async fn record(
         return Ok(());
     }
     let outcome = if refused { Outcome::Refused } else { Outcome::Allowed };
-    let ids = request.ids.as_ref().map(|i| (i.request_id.as_str(), i.correlation_id.as_deref())).unwrap_or(("", None));
+    let attempt = request
+        .ids
+        .as_ref()
+        .map_or_else(|| Attempt::now("", None), |i| Attempt::now(&i.request_id, i.correlation_id.as_deref()));
     let patients: Vec<Option<NhsNumber>> = if !response.patients.is_empty() {
         response.patients.iter().copied().map(Some).collect()
     } else {
@@ -31,7 +34,8 @@ pub(super) async fn record(
     let events = patients
         .into_iter()
         .map(|patient| {
-            let mut event = AuditEvent::new(route, ids, request.identity.as_ref(), patient, outcome, response.status);
+            let mut event =
+                AuditEvent::new(route, &attempt, request.identity.as_ref(), patient, outcome, response.status);
             if refused {
                 event.reason = Some(denial.map_or_else(|| refusal_reason(response), |d| d.reason.to_string()));
             }
