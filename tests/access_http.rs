@@ -1,7 +1,8 @@
 //! Access end to end over the local gateway: the PDS rules for each access mode (a patient sees
 //! only their own record; application-restricted search is one unique match with `_max-results`
 //! 1), role activities, legitimate relationships with self-claimed and emergency access raising
-//! privacy alerts, the audit trail of every access (one event per search match), and failing closed
+//! privacy alerts, the audit trail of every access (one event per search match; a retry is a second
+//! access), and failing closed
 //! when the audit queue cannot take an event.
 
 mod support;
@@ -117,6 +118,34 @@ async fn every_access_is_audited_with_who_and_which_patient() {
     // Directory lookups hold no patient data and are not audited when allowed.
     http.get("/spine-directory/FHIR/R4/Organization/Y12345").await;
     assert!(http.audit_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_request_id_is_audited_as_a_second_access() {
+    let (_dir, http, _) = support::reference_gateway().await;
+    // A read, retried: the data was shown twice, so two events of the one request.
+    let id = support::request_id();
+    for _ in 0..2 {
+        assert_eq!(http.send("GET", &patient_path(JANE), &[("x-request-id", &id)], "").await.status, 200);
+    }
+    let mut reads = http.audit_events().await;
+    reads.sort_by(|a, b| a.time.cmp(&b.time));
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(reads.iter().all(|e| e.request_id == id && e.action == Action::Read));
+    assert_ne!(reads[0].id, reads[1].id);
+    assert!(reads[0].time < reads[1].time, "the first attempt keeps its own time");
+    // A PATCH, retried: applied once (answered again from the idempotency record), audited twice.
+    let id = support::request_id();
+    let headers =
+        [("x-request-id", id.as_str()), ("if-match", "W/\"1\""), ("content-type", "application/json-patch+json")];
+    let patch = r#"{"patches":[{"op":"replace","path":"/gender","value":"female"}]}"#;
+    let first = http.send("PATCH", &patient_path(OLIVER), &headers, patch).await;
+    let retry = http.send("PATCH", &patient_path(OLIVER), &headers, patch).await;
+    assert_eq!((first.status, retry.status, retry.header("etag")), (200, 200, Some("W/\"2\"")));
+    let updates = http.audit_events().await;
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    assert!(updates.iter().all(|e| e.request_id == id && e.action == Action::Update && e.status == 200));
+    assert_ne!(updates[0].id, updates[1].id);
 }
 
 #[tokio::test]
