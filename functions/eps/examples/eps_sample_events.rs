@@ -249,6 +249,17 @@ pub fn events() -> Vec<(&'static str, &'static str, Value)> {
         ),
         post(
             "eps-update-task",
+            "400-task-status-not-one-of.json",
+            "/Task",
+            {
+                let mut task = client::return_task(rx::WITH_DISPENSER, PATIENT, PHARMACY);
+                task["status"] = json!("completed");
+                task
+            },
+            &fa666,
+        ),
+        post(
+            "eps-update-task",
             "404-prescription-not-found.json",
             "/Task",
             client::return_task("9B3C1D-Y12345-000123", PATIENT, PHARMACY),

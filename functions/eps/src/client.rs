@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::error::EpsError;
 use crate::fhir::{
     DISPENSE_TYPE, GROUP_IDENTIFIER, ITEM_NUMBER, MESSAGE_EVENT, NHS_NUMBER, ODS, ORGANISATION_RELATIONSHIPS,
-    PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE, WITHDRAW_REASON, ident,
+    PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE, TASK_CODE, WITHDRAW_REASON, ident,
 };
 use crate::{fhir, signature};
 
@@ -185,7 +185,7 @@ pub fn return_task(id: &str, nhs: &str, ods: &str) -> Value {
 pub fn withdraw_task(id: &str, nhs: &str, ods: &str, notification: &str) -> Value {
     let mut t = task(id, nhs, ods);
     t["status"] = json!("in-progress");
-    t["code"] = json!({ "coding": [{ "system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "abort" }] });
+    t["code"] = json!({ "coding": [{ "system": TASK_CODE, "code": "abort" }] });
     t["statusReason"] =
         json!({ "coding": [{ "system": WITHDRAW_REASON, "code": "MU", "display": "Medication Update" }] });
     t["focus"] = json!({ "identifier": ident(RFC4122, notification) });

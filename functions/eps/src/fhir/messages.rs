@@ -9,7 +9,7 @@ use spine_shared::NhsNumber;
 use super::{
     CONTROLLED_DRUG, DISPENSE_TYPE, GROUP_IDENTIFIER, ITEM_NUMBER, MESSAGE_EVENT, NHS_NUMBER, ODS,
     ORGANISATION_RELATIONSHIPS, PRESCRIPTION_ORDER_NUMBER, REPLACEMENT_OF, RETURN_REASON, RFC4122, ROLE_PROFILE,
-    WITHDRAW_REASON, code, extension, identifier, identifier_value, of_type, parameter, resolve,
+    TASK_CODE, WITHDRAW_REASON, code, extension, identifier, identifier_value, of_type, parameter, resolve,
 };
 use crate::consistency;
 use crate::error::EpsError;
@@ -25,11 +25,25 @@ pub enum MessageKind {
     DispenseNotification,
 }
 
+/// EPS's refusal of a body that is not the resource an endpoint takes (`value`).
+fn expect_resource(body: &Value, resource_type: &str) -> Result<(), EpsError> {
+    if body["resourceType"] == resource_type {
+        Ok(())
+    } else {
+        Err(EpsError::invalid_value(format!("Incorrect FHIR resource type. Expected {resource_type}.")))
+    }
+}
+
+/// EPS's refusal of a field that holds none of the values it may (`value`): `Task.status must be
+/// one of: 'in-progress', 'rejected'`.
+fn not_one_of(field: &str, allowed: &[&str]) -> EpsError {
+    let allowed: Vec<String> = allowed.iter().map(|v| format!("'{v}'")).collect();
+    EpsError::invalid_value(format!("{field} must be one of: {}", allowed.join(", ")))
+}
+
 /// Checks a body is a Bundle and names its message kind (the MessageHeader's event).
 pub fn message_kind(bundle: &Value) -> Result<MessageKind, EpsError> {
-    if bundle["resourceType"] != "Bundle" {
-        return Err(EpsError::invalid("The request body must be a FHIR Bundle."));
-    }
+    expect_resource(bundle, "Bundle")?;
     let header = of_type(bundle, "MessageHeader")
         .next()
         .ok_or_else(|| EpsError::invalid("Required field MessageHeader is missing."))?;
@@ -38,10 +52,9 @@ pub fn message_kind(bundle: &Value) -> Result<MessageKind, EpsError> {
         (Some(MESSAGE_EVENT), Some("prescription-order")) => Ok(MessageKind::Order),
         (Some(MESSAGE_EVENT), Some("prescription-order-update")) => Ok(MessageKind::OrderUpdate),
         (Some(MESSAGE_EVENT), Some("dispense-notification")) => Ok(MessageKind::DispenseNotification),
-        (_, Some(other)) => Err(EpsError::invalid_value(format!(
-            "MessageHeader.eventCoding.code '{}' is not a message EPS processes.",
-            other.chars().take(64).collect::<String>()
-        ))),
+        (_, Some(_)) => Err(EpsError::invalid_value(
+            "MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.",
+        )),
         _ => Err(EpsError::invalid("Required field MessageHeader.eventCoding is missing.")),
     }
 }
@@ -87,6 +100,7 @@ pub struct Order<'a> {
 }
 
 pub fn order(bundle: &Value) -> Result<Order<'_>, EpsError> {
+    expect_resource(bundle, "Bundle")?;
     let requests = consistency::medication_requests(bundle);
     consistency::check(&requests)?;
     let first = requests[0];
@@ -158,14 +172,16 @@ pub struct Cancel {
 pub fn cancel(bundle: &Value) -> Result<Cancel, EpsError> {
     let requests = consistency::medication_requests(bundle);
     let [request] = requests.as_slice() else {
-        return Err(EpsError::invalid("A cancellation must contain exactly one MedicationRequest."));
+        return Err(EpsError::invalid_value(
+            "The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.",
+        ));
     };
     if request["status"] != "cancelled" {
         return Err(EpsError::invalid_value("MedicationRequest.status must be 'cancelled' to cancel."));
     }
     let reason = request["statusReason"]["coding"][0]["code"]
         .as_str()
-        .ok_or_else(|| EpsError::invalid("Required field MedicationRequest.statusReason is missing."))?
+        .ok_or_else(|| EpsError::invalid_value("Expected MedicationRequest to have a value for statusReason."))?
         .to_owned();
     let id = prescription_id(&request["groupIdentifier"])?;
     let (nhs, _) = patient_of(bundle, request)?;
@@ -263,9 +279,7 @@ pub struct Release {
 }
 
 pub fn release(parameters: &Value) -> Result<Release, EpsError> {
-    if parameters["resourceType"] != "Parameters" {
-        return Err(EpsError::invalid("The request body must be a FHIR Parameters resource."));
-    }
+    expect_resource(parameters, "Parameters")?;
     let owner = parameter(parameters, "owner")
         .and_then(|p| identifier_value(&p["valueIdentifier"], ODS))
         .ok_or_else(|| EpsError::invalid("Required parameter owner is missing."))?
@@ -287,34 +301,48 @@ pub enum TaskUpdate {
     Withdraw { id: PrescriptionId, notification: String, reason: String },
 }
 
+/// A Task's reason in `system` (`statusReason`), or EPS's refusal.
+fn task_reason<'a>(task: &'a Value, system: &str) -> Result<&'a str, EpsError> {
+    code(&task["statusReason"], system).ok_or_else(|| {
+        EpsError::invalid_value(format!(
+            "Task.statusReason must have a system of '{system}' and a value from that system."
+        ))
+    })
+}
+
+/// Reads a return or withdrawal. The Task itself is checked first, as EPS checks it: its intent
+/// (`order`), its status (`rejected` for a return, `in-progress` for a withdrawal), a withdrawal's
+/// code (`abort`) and the reason in the status's code system; then what it names.
 pub fn task_update(task: &Value) -> Result<(TaskUpdate, NhsNumber), EpsError> {
-    if task["resourceType"] != "Task" {
-        return Err(EpsError::invalid("The request body must be a FHIR Task."));
+    expect_resource(task, "Task")?;
+    if task["intent"] != "order" {
+        return Err(not_one_of("Task.intent", &["order"]));
     }
+    let (reason, withdraw) = match task["status"].as_str() {
+        Some("rejected") => (task_reason(task, RETURN_REASON)?, false),
+        Some("in-progress") => {
+            if task["code"].is_null() {
+                return Err(EpsError::invalid_value("Task.code is required when Task.status is 'in-progress'."));
+            }
+            if code(&task["code"], TASK_CODE) != Some("abort") {
+                return Err(not_one_of("Task.code.coding.code", &["abort"]));
+            }
+            (task_reason(task, WITHDRAW_REASON)?, true)
+        }
+        _ => return Err(not_one_of("Task.status", &["in-progress", "rejected"])),
+    };
     let id = prescription_id(&task["groupIdentifier"])?;
     let nhs = identifier_value(&task["for"]["identifier"], NHS_NUMBER)
         .ok_or_else(|| EpsError::invalid("Required field Task.for (the patient's NHS number) is missing."))?;
     let nhs = NhsNumber::parse(nhs).map_err(|_| EpsError::invalid_value("Task.for is not a valid NHS number."))?;
-    let update = match task["status"].as_str() {
-        Some("rejected") => {
-            let reason = code(&task["statusReason"], RETURN_REASON)
-                .ok_or_else(|| EpsError::invalid("Required field Task.statusReason (a return reason) is missing."))?;
-            TaskUpdate::Return { id, reason: reason.to_owned() }
-        }
-        Some("in-progress") if code(&task["code"], "http://hl7.org/fhir/CodeSystem/task-code") == Some("abort") => {
-            let reason = code(&task["statusReason"], WITHDRAW_REASON).ok_or_else(|| {
-                EpsError::invalid("Required field Task.statusReason (a withdrawal reason) is missing.")
-            })?;
-            let notification = identifier_value(&task["focus"]["identifier"], RFC4122).ok_or_else(|| {
-                EpsError::invalid("Required field Task.focus.identifier (the dispense notification) is missing.")
-            })?;
-            TaskUpdate::Withdraw { id, notification: notification.to_owned(), reason: reason.to_owned() }
-        }
-        _ => {
-            return Err(EpsError::invalid_value(
-                "Task.status must be 'rejected' (a return) or 'in-progress' with code 'abort' (a withdrawal).",
-            ));
-        }
+    let reason = reason.to_owned();
+    let update = if withdraw {
+        let notification = identifier_value(&task["focus"]["identifier"], RFC4122).ok_or_else(|| {
+            EpsError::invalid("Required field Task.focus.identifier (the dispense notification) is missing.")
+        })?;
+        TaskUpdate::Withdraw { id, notification: notification.to_owned(), reason }
+    } else {
+        TaskUpdate::Return { id, reason }
     };
     Ok((update, nhs))
 }
@@ -328,9 +356,7 @@ pub struct ClaimMessage {
 }
 
 pub fn claim(claim: &Value) -> Result<ClaimMessage, EpsError> {
-    if claim["resourceType"] != "Claim" {
-        return Err(EpsError::structure("The request body must be a FHIR Claim."));
-    }
+    expect_resource(claim, "Claim")?;
     let claim_id = identifier(claim, RFC4122)
         .ok_or_else(|| EpsError::invalid("Required field Claim.identifier is missing."))?
         .to_owned();
@@ -348,4 +374,101 @@ pub fn claim(claim: &Value) -> Result<ClaimMessage, EpsError> {
         return Err(EpsError::invalid("The claim is missing the required endorsement code."));
     }
     Ok(ClaimMessage { claim: claim_id, id, nhs, replacement_of: replacement_of(claim) })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::client;
+    use crate::error::IssueType;
+    use crate::reference::{PATIENT, PHARMACY, WITH_DISPENSER, order_bundle};
+
+    /// A 400 `value` refusal with exactly EPS's diagnostics.
+    #[track_caller]
+    fn assert_value<T>(result: Result<T, EpsError>, diagnostics: &str) {
+        let Err(e) = result else { panic!("accepted; expected '{diagnostics}'") };
+        assert_eq!((e.status(), e.issue(), e.diagnostics()), (400, IssueType::Value, diagnostics));
+    }
+
+    #[test]
+    fn a_body_of_another_resource_type_gets_epss_diagnostics_at_every_endpoint() {
+        let patient = json!({"resourceType": "Patient"});
+        assert_value(message_kind(&patient), "Incorrect FHIR resource type. Expected Bundle.");
+        assert_value(order(&patient), "Incorrect FHIR resource type. Expected Bundle.");
+        assert_value(release(&patient), "Incorrect FHIR resource type. Expected Parameters.");
+        assert_value(task_update(&patient), "Incorrect FHIR resource type. Expected Task.");
+        assert_value(claim(&patient), "Incorrect FHIR resource type. Expected Claim.");
+    }
+
+    #[test]
+    fn an_unknown_message_event_is_refused_naming_the_three_eps_takes() {
+        let mut bundle = client::cancel(WITH_DISPENSER, PATIENT, "item");
+        assert_eq!(message_kind(&bundle).unwrap(), MessageKind::OrderUpdate);
+        bundle["entry"][0]["resource"]["eventCoding"]["code"] = json!("prescription-teleport");
+        assert_value(
+            message_kind(&bundle),
+            "MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.",
+        );
+    }
+
+    #[test]
+    fn a_cancellation_needs_one_medication_request_with_a_status_reason() {
+        let good = client::cancel(WITH_DISPENSER, PATIENT, "item");
+        assert_eq!(cancel(&good).unwrap().item, "item");
+        let mut two = good.clone();
+        let request = two["entry"][1].clone();
+        two["entry"].as_array_mut().unwrap().push(request);
+        assert_value(
+            cancel(&two),
+            "The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.",
+        );
+        let mut no_reason = good;
+        no_reason["entry"][1]["resource"].as_object_mut().unwrap().remove("statusReason");
+        assert_value(cancel(&no_reason), "Expected MedicationRequest to have a value for statusReason.");
+    }
+
+    #[test]
+    fn a_task_is_checked_as_eps_checks_it() {
+        let returned = client::return_task(WITH_DISPENSER, PATIENT, PHARMACY);
+        let withdrawn = client::withdraw_task(WITH_DISPENSER, PATIENT, PHARMACY, "notification-1");
+        assert!(matches!(task_update(&returned).unwrap().0, TaskUpdate::Return { reason, .. } if reason == "0002"));
+        assert!(matches!(
+            task_update(&withdrawn).unwrap().0,
+            TaskUpdate::Withdraw { notification, reason, .. } if notification == "notification-1" && reason == "MU"
+        ));
+
+        let with = |task: &Value, field: &str, value: Value| {
+            let mut t = task.clone();
+            t[field] = value;
+            t
+        };
+        assert_value(task_update(&with(&returned, "intent", json!("plan"))), "Task.intent must be one of: 'order'");
+        assert_value(
+            task_update(&with(&returned, "status", json!("completed"))),
+            "Task.status must be one of: 'in-progress', 'rejected'",
+        );
+        let mut no_code = withdrawn.clone();
+        no_code.as_object_mut().unwrap().remove("code");
+        assert_value(task_update(&no_code), "Task.code is required when Task.status is 'in-progress'.");
+        let fulfil = json!({"coding": [{"system": TASK_CODE, "code": "fulfill"}]});
+        assert_value(task_update(&with(&withdrawn, "code", fulfil)), "Task.code.coding.code must be one of: 'abort'");
+        // Each status takes its reason from its own code system.
+        assert_value(
+            task_update(&with(&returned, "statusReason", withdrawn["statusReason"].clone())),
+            &format!("Task.statusReason must have a system of '{RETURN_REASON}' and a value from that system."),
+        );
+        assert_value(
+            task_update(&with(&withdrawn, "statusReason", returned["statusReason"].clone())),
+            &format!("Task.statusReason must have a system of '{WITHDRAW_REASON}' and a value from that system."),
+        );
+    }
+
+    #[test]
+    fn an_order_is_read_from_a_bundle() {
+        let bundle = order_bundle(WITH_DISPENSER).unwrap();
+        let order = order(&bundle).unwrap();
+        assert_eq!((order.id.as_str(), order.nhs.to_string()), (WITH_DISPENSER, PATIENT.to_owned()));
+    }
 }

@@ -22,6 +22,8 @@ pub const CONTROLLED_DRUG: &str = "https://fhir.nhs.uk/StructureDefinition/Exten
 pub const DISPENSE_TYPE: &str = "https://fhir.nhs.uk/CodeSystem/medicationdispense-type";
 pub const BUSINESS_STATUS: &str = "https://fhir.nhs.uk/CodeSystem/EPS-task-business-status";
 pub const RETURN_REASON: &str = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason";
+/// HL7's Task codes (a withdrawal is `abort`).
+pub const TASK_CODE: &str = "http://hl7.org/fhir/CodeSystem/task-code";
 pub const WITHDRAW_REASON: &str = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason";
 pub const ORGANISATION_RELATIONSHIPS: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships";
