@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spine_eps::notify::Notifier;
+use spine_eps::notify::{BATCH_SIZE, Notifier};
 use spine_eps::outbox::{OUTBOX_SHARDS, STATUS_EVENTS_QUEUE};
 use spine_eps::relay::{PENDING_PAGE, Relay};
 use spine_shared::ports::queue::{QueueSpec, consume_batch};
@@ -94,7 +94,10 @@ pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>, mut ou
         }
     });
     // Several consumers, as Lambda polls a queue with several batches at once: their receives,
-    // notifications and deletes share the stores' group commits.
+    // notifications and deletes share the stores' group commits. Each takes up to BATCH_SIZE events
+    // at once, as the notifier's event source mapping does (there gathered for up to a second; here
+    // what has come since the last pass, every 100 ms), so a batch is one receive, one
+    // notification commit and one delete.
     let notifier = Notifier::new(records);
     for _ in 0..CONSUMERS {
         let (notifier, queue) = (notifier.clone(), queue.clone());
@@ -104,7 +107,7 @@ pub fn spawn_events(records: Arc<dyn RecordStore>, queue: Arc<dyn Queue>, mut ou
                 tick.tick().await;
                 // Drain what is there, then wait for the next tick.
                 loop {
-                    match consume_batch(queue.as_ref(), STATUS_EVENTS_QUEUE, VISIBILITY_SECS, |batch| {
+                    match consume_batch(queue.as_ref(), STATUS_EVENTS_QUEUE, BATCH_SIZE, VISIBILITY_SECS, |batch| {
                         notifier.consume(batch)
                     })
                     .await

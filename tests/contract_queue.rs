@@ -65,7 +65,7 @@ async fn contract(q: &dyn Queue, prefix: &str) {
     let mut handled = Vec::new();
     let mut received = 0;
     for _ in 0..10 {
-        received += consume_batch(q, &main, 1, |batch| {
+        received += consume_batch(q, &main, 10, 1, |batch| {
             let failed = batch.iter().filter(|m| m.body == "fail").map(|m| m.message_id.clone()).collect();
             handled.extend(batch.into_iter().filter(|m| m.body != "fail").map(|m| m.body));
             async move { BatchOutcome { failed_message_ids: failed } }
@@ -81,6 +81,23 @@ async fn contract(q: &dyn Queue, prefix: &str) {
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     let back = receive_all(q, &main, 1, 30).await;
     assert_eq!(back.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["fail"]);
+
+    // A batch of more than ten is gathered across receives where a receive hands over ten (SQS),
+    // as Lambda's poller gathers it, and stops at the batch's size; the rest waits for the next.
+    for chunk in [&["g"; 10][..], &["g"; 10], &["g"; 5]] {
+        q.send_batch(&main, messages(chunk)).await.unwrap();
+    }
+    let mut sizes = Vec::new();
+    for _ in 0..2 {
+        consume_batch(q, &main, 20, 30, |batch| {
+            sizes.push(batch.len());
+            async { BatchOutcome { failed_message_ids: Vec::new() } }
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(sizes, [20, 5]);
+    assert!(q.receive(&main, 10, 30).await.unwrap().is_empty(), "every gathered message was deleted");
 
     // Many received messages are deleted at once (more than one SQS batch), and stay deleted.
     for m in back {
@@ -111,6 +128,14 @@ async fn contract(q: &dyn Queue, prefix: &str) {
 async fn the_embedded_queue_keeps_the_contract() {
     let (_dir, store) = support::embedded();
     contract(&store.queues(), "spine").await;
+    // One receive hands over more than SQS's ten: a consumer's batch of a hundred is one commit.
+    let q = store.queues();
+    q.ensure_queue("wide", QueueSpec { dead_letter: None }).await.unwrap();
+    for _ in 0..3 {
+        q.send_batch("wide", messages(&["w"; 10])).await.unwrap();
+    }
+    assert!(q.receive_limit() >= 100);
+    assert_eq!(q.receive("wide", 25, 30).await.unwrap().len(), 25);
 }
 
 #[tokio::test]

@@ -342,7 +342,7 @@ async fn notifications(eps: &Eps) {
     let mut failed = 0;
     loop {
         let mut round_failed = 0;
-        let n = consume_batch(eps.queue.as_ref(), &name, 0, |batch| async {
+        let n = consume_batch(eps.queue.as_ref(), &name, spine_eps::notify::BATCH_SIZE, 0, |batch| async {
             let outcome = notifier.consume(batch).await;
             round_failed = outcome.failed_message_ids.len();
             outcome

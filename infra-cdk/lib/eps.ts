@@ -44,7 +44,13 @@ export const EPS_RELAY_RETRY_ATTEMPTS = 10;
 export const EPS_RELAY_TIMEOUT = Duration.seconds(30);
 /** The relay alarms when the oldest record it has not handled is older than this. */
 export const EPS_RELAY_MAX_ITERATOR_AGE = Duration.minutes(10);
-export const EPS_NOTIFY_BATCH_SIZE = 10;
+/**
+ * Up to 100 status events a batch (the most one DynamoDB transaction writes), gathered for up to 1 s:
+ * patient notifications can wait a second, and a tenth of the invocations, receives and deletes carry
+ * the same events. (SQS needs a batching window of at least 1 s for a batch over 10.)
+ */
+export const EPS_NOTIFY_BATCH_SIZE = 100;
+export const EPS_NOTIFY_BATCHING_WINDOW = Duration.seconds(1);
 export const EPS_NOTIFY_TIMEOUT = Duration.seconds(10);
 /** Caps the notifier's concurrency (the SQS poller delivers at most this many batches at once). */
 export const EPS_NOTIFY_MAX_CONCURRENCY = 5;
@@ -116,8 +122,9 @@ export class SpineEps extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // ---- Status events: a DLQ and its alarm. The visibility timeout is 6x the notifier's timeout (AWS's
-    // advice for an SQS event source), so a batch being retried is not delivered twice meanwhile.
+    // ---- Status events: a DLQ and its alarm. The visibility timeout is 6x the notifier's timeout plus its
+    // batching window (AWS's advice for an SQS event source), so a batch being retried is not delivered
+    // twice meanwhile.
     ({
       queue: this.statusEventsQueue,
       deadLetterQueue: this.statusEventsDeadLetterQueue,
@@ -132,7 +139,7 @@ export class SpineEps extends Construct {
       alarmTopic: props.alarmTopic,
       alarmDescription:
         'Spine EPS status events the notifier could not handle (eps-status-events DLQ not empty): fix the notifier, then redrive',
-      visibilityTimeout: Duration.seconds(EPS_NOTIFY_TIMEOUT.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(EPS_NOTIFY_TIMEOUT.toSeconds() * 6 + EPS_NOTIFY_BATCHING_WINDOW.toSeconds()),
     }));
 
     // ---- The relay's failure queue: the stream mapping sends it the description of each batch (shard,
@@ -252,6 +259,7 @@ export class SpineEps extends Construct {
     this.notifier.addToPolicy(keyStatement(this.key, 'EpsKeyViaSQSForReceive', 'sqs', ['kms:Decrypt']));
     this.notifierEventSource = new eventSources.SqsEventSource(this.statusEventsQueue, {
       batchSize: EPS_NOTIFY_BATCH_SIZE,
+      maxBatchingWindow: EPS_NOTIFY_BATCHING_WINDOW,
       // The notifier reports only the events it failed; the rest of the batch is deleted.
       reportBatchItemFailures: true,
       maxConcurrency: EPS_NOTIFY_MAX_CONCURRENCY,

@@ -99,7 +99,7 @@ describe('the Spine table stream', () => {
 });
 
 describe('eps-status-events queue', () => {
-  test('KMS with the EPS key (rotating, retained), SSL only, DLQ after 5 receives, visibility 6x the notifier\'s timeout', () => {
+  test('KMS with the EPS key (rotating, retained), SSL only, DLQ after 5 receives, visibility 6x the notifier\'s timeout plus its batching window', () => {
     const q = queue().resource.Properties;
     expect(q.KmsMasterKeyId).toEqual(getAtt(epsKeyId(), 'Arn'));
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(dlq().id, 'Arn'), maxReceiveCount: 5 });
@@ -107,7 +107,8 @@ describe('eps-status-events queue', () => {
     expect(resources[epsKeyId()].DeletionPolicy).toBe('Retain');
     expect(deniesInsecureTransport(resourcePolicyStatements(template, 'AWS::SQS::QueuePolicy', 'Queues', queue().id))).toBe(true);
     const notifier = resources[functionLogicalId(template, NOTIFIER)].Properties;
-    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifier.Timeout);
+    const window = mappingOf(NOTIFIER).MaximumBatchingWindowInSeconds;
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifier.Timeout + window);
   });
 
   test('the DLQ: same key, SSL only, kept 14 days, alarmed to the alarm topic when not empty', () => {
@@ -246,10 +247,11 @@ describe('notifier', () => {
     expect(envOf(template, NOTIFIER)).toEqual(baseEnvWithTable());
   });
 
-  test('the SQS mapping: the queue, batches of 10, partial batch failures, capped concurrency', () => {
+  test('the SQS mapping: the queue, batches of up to 100 gathered for 1 s, partial batch failures, capped concurrency', () => {
     expect(mappingOf(NOTIFIER)).toMatchObject({
       EventSourceArn: getAtt(queue().id, 'Arn'),
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
     });

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use spine_audit::{AuditWriter, archive, model};
 use spine_shared::audit::AuditEvent;
-use spine_shared::ports::queue::{QueueSpec, consume_batch};
+use spine_shared::ports::queue::{MAX_BATCH, QueueSpec, consume_batch};
 use spine_shared::ports::{BlobStore, Index, KeyCondition, OutgoingMessage, Query, Queue, RecordStore};
 use support::*;
 
@@ -123,7 +123,7 @@ async fn poison_is_failed_and_dead_lettered_while_the_rest_is_written(b: Backend
     let w = b.writer();
     let mut received = 0;
     for _ in 0..10 {
-        received += consume_batch(b.queue.as_ref(), &queue, 0, |m| w.write(m)).await.unwrap();
+        received += consume_batch(b.queue.as_ref(), &queue, MAX_BATCH, 0, |m| w.write(m)).await.unwrap();
         if received >= 2 {
             break;
         }
@@ -132,7 +132,7 @@ async fn poison_is_failed_and_dead_lettered_while_the_rest_is_written(b: Backend
     // The poison message comes back until its receive limit, then moves to the dead-letter queue.
     let mut dead = Vec::new();
     for _ in 0..20 {
-        consume_batch(b.queue.as_ref(), &queue, 0, |m| w.write(m)).await.unwrap();
+        consume_batch(b.queue.as_ref(), &queue, MAX_BATCH, 0, |m| w.write(m)).await.unwrap();
         dead.extend(b.queue.receive(&dlq, 10, 30).await.unwrap());
         if !dead.is_empty() {
             break;

@@ -14,6 +14,10 @@ use spine_shared::ports::{BatchOutcome, Condition, Item, ReceivedMessage, Record
 use crate::outbox::StatusEvent;
 use crate::status::PrescriptionStatus;
 
+/// The most status events one batch carries (CDK's `EPS_NOTIFY_BATCH_SIZE`, gathered for up to a
+/// second): the most one transaction writes, so a batch's notifications are one commit.
+pub const BATCH_SIZE: usize = MAX_TRANSACTION_OPS;
+
 pub fn notification_pk(nhs_number: &str) -> String {
     format!("EPSNOTIFICATION#{nhs_number}")
 }

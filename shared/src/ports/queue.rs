@@ -58,8 +58,15 @@ pub trait Queue: Send + Sync {
         self.send_batch(queue, messages).await
     }
 
-    /// Receives up to `max` visible messages, hiding them for `visibility_secs`.
+    /// Receives up to `max` visible messages (at most [`Queue::receive_limit`]), hiding them for
+    /// `visibility_secs`.
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>>;
+
+    /// The most messages one [`Queue::receive`] hands over: SQS's ten, unless the store can do
+    /// more in one call.
+    fn receive_limit(&self) -> usize {
+        MAX_BATCH
+    }
 
     /// Deletes a received message.
     async fn delete(&self, queue: &str, receipt: &str) -> StoreResult<()>;
@@ -78,12 +85,16 @@ pub trait Queue: Send + Sync {
     }
 }
 
-/// One turn of an event source mapping: receive a batch, hand it to the consumer, delete what it
-/// handled, and leave what it failed on to reappear after `visibility_secs` (and, after enough
-/// receives, to move to the dead-letter queue). Returns how many messages were received.
+/// One turn of an event source mapping: gather a batch of up to `batch_size` visible messages
+/// (receiving as often as the store's [`Queue::receive_limit`] needs, as Lambda's poller gathers a
+/// batch of more than ten, and no longer once a receive comes back short), hand it to the
+/// consumer, delete what it handled, and leave what it failed on to reappear after
+/// `visibility_secs` (and, after enough receives, to move to the dead-letter queue). Returns how
+/// many messages were received.
 pub async fn consume_batch<F, Fut>(
     queue: &dyn Queue,
     name: &str,
+    batch_size: usize,
     visibility_secs: u32,
     consumer: F,
 ) -> StoreResult<usize>
@@ -91,7 +102,17 @@ where
     F: FnOnce(Vec<ReceivedMessage>) -> Fut,
     Fut: Future<Output = BatchOutcome>,
 {
-    let batch = queue.receive(name, MAX_BATCH, visibility_secs).await?;
+    let (batch_size, limit) = (batch_size.max(1), queue.receive_limit().max(1));
+    let mut batch = Vec::new();
+    while batch.len() < batch_size {
+        let ask = (batch_size - batch.len()).min(limit);
+        let got = queue.receive(name, ask, visibility_secs).await?;
+        let short = got.len() < ask;
+        batch.extend(got);
+        if short {
+            break;
+        }
+    }
     let received = batch.len();
     if received == 0 {
         return Ok(0);

@@ -18,6 +18,8 @@ const QUEUES: TableDefinition<&str, &str> = TableDefinition::new("queues");
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue_messages");
 /// queue name → next sequence.
 const SEQUENCES: TableDefinition<&str, u64> = TableDefinition::new("queue_sequences");
+/// The most messages one receive hands over (SQS: ten a call).
+const RECEIVE_LIMIT: usize = 1_000;
 
 pub(super) fn create_tables(db: &Database) -> StoreResult<()> {
     let txn = db.begin_write().map_err(backend)?;
@@ -194,9 +196,15 @@ impl Queue for EmbeddedQueue {
         self.send_with(false, queue, batch).await
     }
 
+    /// A receive is one commit however many it hands over, so a consumer's batch of a hundred costs
+    /// one commit, not ten.
+    fn receive_limit(&self) -> usize {
+        RECEIVE_LIMIT
+    }
+
     async fn receive(&self, queue: &str, max: usize, visibility_secs: u32) -> StoreResult<Vec<ReceivedMessage>> {
         let queue = queue.to_owned();
-        let max = max.clamp(1, MAX_BATCH);
+        let max = max.clamp(1, RECEIVE_LIMIT);
         self.write_with(false, move |txn| {
             let dead_letter = spec_of(txn, &queue)?;
             let now = now_ms();
