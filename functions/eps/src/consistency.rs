@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::error::EpsError;
+use crate::fhir::extension;
 
 const PRESCRIPTION_TYPE: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
 const RESPONSIBLE_PRACTITIONER: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
@@ -21,11 +22,6 @@ pub fn medication_requests(bundle: &Value) -> Vec<&Value> {
             entries.iter().map(|e| &e["resource"]).filter(|r| r["resourceType"] == "MedicationRequest").collect()
         })
         .unwrap_or_default()
-}
-
-/// The extension with this URL, if the resource has it.
-fn extension<'a>(resource: &'a Value, url: &str) -> &'a Value {
-    resource["extension"].as_array().and_then(|exts| exts.iter().find(|e| e["url"] == url)).unwrap_or(&Value::Null)
 }
 
 /// Reads one field of a MedicationRequest (`Null` when absent).
