@@ -236,8 +236,15 @@ async fn every_path(eps: &Eps) {
 
     // Claimed (0008) and the claim amended; an amendment of another claim is refused.
     let (c1, c2) = (client::uuid(&id, "c1"), client::uuid(&id, "c2"));
-    assert_accepted(&eps.post(&pharmacist, "/Claim", &client::claim(&c1, &id, PATIENT, PHARMACY, None)).await);
+    // A retried claim (its step would now be refused: the prescription is claimed) gets the first
+    // answer, and changes nothing.
+    let request_id = support::request_id();
+    let claim = client::claim(&c1, &id, PATIENT, PHARMACY, None);
+    let claimed = eps.send(&pharmacist, "POST", "/Claim", &claim, &request_id).await;
+    assert_accepted(&claimed);
     assert_eq!(eps.status(&id).await, "0008");
+    let again = eps.send(&pharmacist, "POST", "/Claim", &claim, &request_id).await;
+    assert_eq!((again.status, &again.body), (200, &claimed.body), "the retry gets the first answer");
     let wrong = eps.post(&pharmacist, "/Claim", &client::claim(&c2, &id, PATIENT, PHARMACY, Some(&n4))).await;
     assert_eps(&wrong, 400, "DISPENSE_AMEND_IDENTIFIER_MISMATCH");
     assert_accepted(&eps.post(&pharmacist, "/Claim", &client::claim(&c2, &id, PATIENT, PHARMACY, Some(&c1))).await);
@@ -250,9 +257,13 @@ async fn every_path(eps: &Eps) {
     // prescription. With a dispenser: each item is not cancelled but marked (R-0002, 400 as EPS
     // answers it; on the tracker's Task), and the return cancels them.
     let cancel = |id: &str, item: usize| client::cancel(id, PATIENT, &rx::items(id)[item]);
-    let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 0)).await;
+    let request_id = support::request_id();
+    let r = eps.send(&prescriber, "POST", "/$process-message", &cancel(rx::TO_CANCEL, 0), &request_id).await;
     assert_eq!((r.status, cancel_code(&r)), (200, "R-0001"), "{:#}", r.body);
     assert_eq!(r.body["entry"][1]["resource"]["status"], "cancelled", "the item");
+    // Retried, it is answered as the first time, not R-0006 (the item is cancelled by now).
+    let retried = eps.send(&prescriber, "POST", "/$process-message", &cancel(rx::TO_CANCEL, 0), &request_id).await;
+    assert_eq!((retried.status, &retried.body), (200, &r.body));
     assert_eq!(eps.status(rx::TO_CANCEL).await, "0001", "the other item is still to be dispensed");
     let r = eps.post(&prescriber, "/$process-message", &cancel(rx::TO_CANCEL, 0)).await;
     assert_eq!((r.status, cancel_code(&r)), (400, "R-0006"));

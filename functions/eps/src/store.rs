@@ -7,6 +7,7 @@
 //! reads a patient's prescriptions by status and authored day.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use spine_shared::NhsNumber;
 use spine_shared::ports::{Condition, Index, IndexKey, Item, KeyCondition, Query, RecordStore, StoreError, WriteOp};
@@ -76,8 +77,28 @@ const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
 
 /// A request's receipt, committed with its change: given the prescriptions as the change leaves
 /// them, the write that records the request's answer (`X-Request-ID` idempotency). Its condition
-/// failing means the same request was applied already: [`EpsError::already_applied`].
-pub type Seal = Arc<dyn Fn(&[Prescription]) -> WriteOp + Send + Sync>;
+/// failing means the same request was applied already: [`EpsError::already_applied`]. Whether a
+/// commit carrying it landed is kept ([`Seal::landed`]): then no earlier answer was recorded (the
+/// receipt's condition is that none is), so the request's own answer stands.
+#[derive(Clone)]
+pub struct Seal {
+    receipt: Arc<Receipt>,
+    landed: Arc<AtomicBool>,
+}
+
+impl Seal {
+    pub fn new(receipt: impl Fn(&[Prescription]) -> WriteOp + Send + Sync + 'static) -> Self {
+        Seal { receipt: Arc::new(receipt), landed: Arc::default() }
+    }
+
+    /// Whether a change was committed with this receipt.
+    pub fn landed(&self) -> bool {
+        self.landed.load(Ordering::Acquire)
+    }
+}
+
+/// Given the prescriptions as a change leaves them, the write recording the request's answer.
+type Receipt = dyn Fn(&[Prescription]) -> WriteOp + Send + Sync;
 
 /// Why a commit did not land.
 enum CommitError {
@@ -149,10 +170,15 @@ impl PrescriptionStore {
         let seal_at = ops.len();
         if let Some(seal) = &self.seal {
             let changed: Vec<Prescription> = changes.iter().map(|(p, _, _)| p.clone()).collect();
-            ops.push(seal(&changed));
+            ops.push((seal.receipt)(&changed));
         }
         match self.records.transact_write(ops).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(seal) = &self.seal {
+                    seal.landed.store(true, Ordering::Release);
+                }
+                Ok(())
+            }
             Err(StoreError::ConditionFailed { op: Some(i) }) if i == seal_at => {
                 Err(CommitError::Refused(EpsError::already_applied()))
             }

@@ -37,7 +37,7 @@ pub use update_task::UpdateTask;
 use crate::error::EpsError;
 use crate::fhir::outcome;
 use crate::model::Prescription;
-use crate::store::PrescriptionStore;
+use crate::store::{PrescriptionStore, Seal};
 
 /// The activity prescribing needs (creating, signing, cancelling).
 pub const PRESCRIBING: &str = "B8002";
@@ -144,11 +144,14 @@ where
     .await
 }
 
-/// Runs a write at most once per `X-Request-ID` to `function`: a request seen before gets the
-/// answer recorded then; otherwise `op` runs on a store sealed with `receipt`, which turns the
-/// prescriptions a change leaves into the answer to record with the change, in its transaction.
-/// `op`'s own answer is returned (the same answer, from the same prescriptions). A concurrent
-/// twin that committed first is answered from its record.
+/// Runs a write at most once per `X-Request-ID` to `function`: `op` runs on a store sealed with
+/// `receipt`, which turns the prescriptions a change leaves into the answer to record with the
+/// change, in its transaction, on the condition that no answer is recorded yet. So a first attempt
+/// reads nothing more than its change needs: when its change lands, `op`'s own answer is returned
+/// (the same answer, from the same prescriptions). Any other outcome — a refusal, an answer without
+/// a change, a receipt already recorded — may be a retry of a request answered before, or the twin
+/// of one answered meanwhile: then the answer recorded for the id is returned (or, for another
+/// request under the same id, `INVALID_VALUE`), and only if there is none `op`'s own.
 pub(crate) async fn write_once<F, Fut>(
     ctx: &EpsContext,
     function: &'static str,
@@ -161,16 +164,17 @@ where
     Fut: Future<Output = Result<ApiResponse, EpsError>>,
 {
     let key = idempotency::Key::of(function, req);
+    let record = key.clone();
+    let seal = Seal::new(move |changed| record.record(&receipt(changed)));
+    let outcome = op(ctx.store.sealed(seal.clone())).await;
+    if seal.landed() {
+        return answer(outcome);
+    }
     if let Some(first) = key.replay(ctx.records()).await? {
         return Ok(first);
     }
-    let record = key.clone();
-    let store = ctx.store.sealed(Arc::new(move |changed| record.record(&receipt(changed))));
-    match op(store).await {
-        Err(e) if e.is_already_applied() => Ok(key
-            .replay(ctx.records())
-            .await?
-            .unwrap_or_else(|| outcome::refusal(&EpsError::internal("an idempotency record vanished")))),
+    match outcome {
+        Err(e) if e.is_already_applied() => answer(Err(EpsError::internal("an idempotency record vanished"))),
         other => answer(other),
     }
 }
