@@ -24,20 +24,29 @@ pub fn encode(item: &Item) -> Vec<u8> {
 }
 
 pub fn decode(pk: &str, sk: &str, bytes: &[u8]) -> StoreResult<Item> {
+    let (mut item, at) = decode_header(pk, sk, bytes)?;
+    item.data = bytes[at..].to_vec();
+    Ok(item)
+}
+
+/// The item without its document (`data` empty), and where the document starts: what a write
+/// needs of the item it replaces (its version, expiry and index keys), without copying the rest.
+pub fn decode_header(pk: &str, sk: &str, bytes: &[u8]) -> StoreResult<(Item, usize)> {
     let mut r = Reader { bytes, at: 0 };
     let version = u64::from_le_bytes(r.take(8)?.try_into().map_err(corrupt)?);
     let expires = i64::from_le_bytes(r.take(8)?.try_into().map_err(corrupt)?);
     let gsi1 = r.index_key()?;
     let gsi2 = r.index_key()?;
-    Ok(Item {
+    let item = Item {
         pk: pk.to_owned(),
         sk: sk.to_owned(),
         gsi1,
         gsi2,
         version,
         expires_at: (expires != NO_EXPIRY).then_some(expires),
-        data: bytes[r.at..].to_vec(),
-    })
+        data: Vec::new(),
+    };
+    Ok((item, r.at))
 }
 
 /// Reads only the expiry, for the cheap TTL check of a query.
@@ -92,6 +101,9 @@ mod tests {
             .expiring_at(1_700_000_000);
         let bytes = encode(&item);
         assert_eq!(decode("P#1", "RECORD", &bytes).unwrap(), item);
+        let (header, at) = decode_header("P#1", "RECORD", &bytes).unwrap();
+        assert_eq!(header, Item { data: Vec::new(), ..item.clone() });
+        assert_eq!(&bytes[at..], item.data.as_slice());
         assert_eq!(expires_at(&bytes), Some(1_700_000_000));
         let plain = Item::new("a", "b", vec![]);
         assert_eq!(decode("a", "b", &encode(&plain)).unwrap(), plain);

@@ -200,7 +200,8 @@ impl LsmRecords {
     }
 }
 
-/// What a write found under its key (expired or not), once its condition held.
+/// What a write found under its key (expired or not; its document left out), once its condition
+/// held.
 struct Stored(Option<Item>);
 
 /// One write transaction of the record store's writer: items with their index entries, and small
@@ -211,10 +212,11 @@ pub(super) struct RecordTxn<'e> {
 }
 
 impl RecordTxn<'_> {
-    /// The item under this key, expired or not.
+    /// The item under this key, expired or not, without its document (a write needs only its
+    /// version, expiry and index keys).
     fn stored(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
         match self.tx.get(self.db.items.inner(), keys::join(&[pk, sk])).map_err(backend)? {
-            Some(v) => Ok(Some(codec::decode(pk, sk, &v)?)),
+            Some(v) => Ok(Some(codec::decode_header(pk, sk, &v)?.0)),
             None => Ok(None),
         }
     }
