@@ -64,6 +64,7 @@ run() {
 }
 
 machine
+speed "$(dirname "$DATA")"
 echo "$PAIRS pairs, $CONCURRENCY workers, ${DURATION} s each; A = ${1%%:*}, B = ${2%%:*}"
 printf '%-5s %-3s %10s %9s %9s %6s\n' pair run 'lc/s' 'srv CPU' 'cli CPU' 'idle%'
 a_all=() b_all=() a_wins=0

@@ -12,6 +12,33 @@ machine() {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 }
 
+# The machine's speed at this moment, apart from the Spine: SHA-256 on one core (MB/s, for 2 s)
+# and a 4 KiB append with its fdatasync in the data directory's file system (µs, median of 500).
+# A VM's speed drifts (bench/README.md); a run's figures are read against this line.
+speed() {
+  local dir=$1
+  mkdir -p "$dir"
+  python3 - "$dir" <<'PY'
+import hashlib, os, statistics, sys, time
+block, done, start = bytes(1 << 16), 0, time.perf_counter()
+while time.perf_counter() - start < 2:
+    hashlib.sha256(block).digest()
+    done += len(block)
+sha = done / (time.perf_counter() - start) / 1e6
+path = os.path.join(sys.argv[1], ".speed")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+page, waits = bytes(4096), []
+for _ in range(500):
+    t = time.perf_counter()
+    os.write(fd, page)
+    os.fdatasync(fd)
+    waits.append(time.perf_counter() - t)
+os.close(fd)
+os.unlink(path)
+print(f"speed now: SHA-256 {sha:.0f} MB/s on one core; 4 KiB append + fdatasync {statistics.median(waits) * 1e6:.0f} µs (median)")
+PY
+}
+
 # start_spine BIN DATA [ENV=VALUE ...]: the Spine on a fresh DATA (1,000 patients), with the given
 # environment, once it listens; then the reference prescriber's and pharmacist's tokens.
 start_spine() {
