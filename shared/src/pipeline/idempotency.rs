@@ -1,6 +1,8 @@
 //! Idempotent writes keyed on `X-Request-ID`: the response of a write is stored in the same
 //! transaction as the write itself (a conditional put that fails if the key exists), so a retry
-//! with the same id gets the first answer back and nothing is applied twice.
+//! with the same id gets the first answer back and nothing is applied twice. A write does not read
+//! the record first: one that lands was the first; one that does not looks for an earlier answer
+//! ([`Key::settle`]).
 //!
 //! A retry repeats its request exactly, from the same caller. The record keeps a fingerprint of
 //! the request it answered (method, path, query, body, caller), and an id sent again with anything
@@ -50,7 +52,7 @@ impl Key {
 
     /// The stored answer of an earlier request with this id to this function, if any; an error if
     /// that request was a different one.
-    pub async fn replay(&self, store: &dyn RecordStore) -> SpineResult<Option<ApiResponse>> {
+    async fn replay(&self, store: &dyn RecordStore) -> SpineResult<Option<ApiResponse>> {
         let Some(item) = store.get(&self.pk, &self.sk).await? else { return Ok(None) };
         let stored: Stored = serde_json::from_slice(&item.data).map_err(SpineError::internal)?;
         if stored.request.as_ref().is_some_and(|f| f != &self.fingerprint) {
@@ -65,6 +67,27 @@ impl Key {
             body: stored.body.into_bytes().into(),
             ..Default::default()
         }))
+    }
+
+    /// The answer to a write made without reading this record first, whose transaction held
+    /// [`Key::record`]'s receipt: if the write `landed`, its own answer (the receipt's condition
+    /// proved that no answer was recorded); otherwise — refused, answered without a write, or its
+    /// receipt already there — the answer recorded for this request id if there is one (a retry,
+    /// or a concurrent twin that landed first; for another request under the same id,
+    /// `INVALID_VALUE`), else its own. A first attempt that lands reads nothing more.
+    pub async fn settle(
+        &self,
+        store: &dyn RecordStore,
+        landed: bool,
+        own: SpineResult<ApiResponse>,
+    ) -> SpineResult<ApiResponse> {
+        if landed {
+            return own;
+        }
+        match self.replay(store).await? {
+            Some(first) => Ok(first),
+            None => own,
+        }
     }
 
     /// The write that records `response` as the answer to this request; it fails (and with it

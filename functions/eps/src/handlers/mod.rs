@@ -166,15 +166,9 @@ where
     let key = idempotency::Key::of(function, req);
     let record = key.clone();
     let seal = Seal::new(move |changed| record.record(&receipt(changed)));
-    let outcome = op(ctx.store.sealed(seal.clone())).await;
-    if seal.landed() {
-        return answer(outcome);
-    }
-    if let Some(first) = key.replay(ctx.records()).await? {
-        return Ok(first);
-    }
-    match outcome {
+    let own = match op(ctx.store.sealed(seal.clone())).await {
         Err(e) if e.is_already_applied() => answer(Err(EpsError::internal("an idempotency record vanished"))),
         other => answer(other),
-    }
+    };
+    key.settle(ctx.records(), seal.landed(), own).await
 }

@@ -176,7 +176,6 @@ fn new_record(template: &Patient, nhs: NhsNumber) -> PatientRecord {
 #[async_trait]
 impl Handler for CreatePatient {
     async fn handle(&self, req: &ApiRequest) -> SpineResult<ApiResponse> {
-        let repo = &self.0.repo;
         let media = media_type(req);
         if media != "application/json" && media != "application/fhir+json" {
             return Err(SpineError::new(
@@ -185,9 +184,16 @@ impl Handler for CreatePatient {
             ));
         }
         let key = idempotency::Key::of(FUNCTION, req);
-        if let Some(first) = key.replay(repo.store()).await? {
-            return Ok(first);
-        }
+        // Every answer but a landed create's may be a retry's: `settle` looks for the first.
+        let own = self.create(req, &key).await;
+        key.settle(self.0.repo.store(), own.is_ok(), own).await
+    }
+}
+
+impl CreatePatient {
+    /// The create, with `key`'s receipt in its transaction: an answer only if it landed.
+    async fn create(&self, req: &ApiRequest, key: &idempotency::Key) -> SpineResult<ApiResponse> {
+        let repo = &self.0.repo;
         let mut patient = parse_body(&req.body)?;
         rules::validate(None, &mut patient, rules::today())?;
         assign_ids(&mut patient);
@@ -217,7 +223,7 @@ impl Handler for CreatePatient {
                 ))
             }
             WriteOutcome::AlreadyApplied | WriteOutcome::VersionConflict => {
-                key.replay(repo.store()).await?.ok_or_else(|| SpineError::internal("idempotency record vanished"))
+                Err(SpineError::internal("idempotency record vanished"))
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use spine_shared::pipeline::{ApiRequest, ApiResponse, Handler, idempotency};
-use spine_shared::{ErrorCode, SpineError, SpineResult};
+use spine_shared::{ErrorCode, NhsNumber, SpineError, SpineResult};
 
 use super::{PdsContext, access, assign_ids, media_type, nhs_from_path, patient_response};
 use crate::model::{History, PatientRecord};
@@ -63,9 +63,16 @@ impl Handler for UpdatePatient {
             ));
         }
         let key = idempotency::Key::of(FUNCTION, req);
-        if let Some(first) = key.replay(repo.store()).await? {
-            return Ok(first);
-        }
+        // Every answer but a landed update's may be a retry's: `settle` looks for the first.
+        let own = self.update(req, nhs, &key).await;
+        key.settle(repo.store(), own.is_ok(), own).await
+    }
+}
+
+impl UpdatePatient {
+    /// The update, with `key`'s receipt in its transaction: an answer only if it landed.
+    async fn update(&self, req: &ApiRequest, nhs: NhsNumber, key: &idempotency::Key) -> SpineResult<ApiResponse> {
+        let repo = &self.0.repo;
         let expected = if_match(req)?;
         let current = repo.live(nhs).await?;
         if expected != current.version {
@@ -96,9 +103,7 @@ impl Handler for UpdatePatient {
                 ErrorCode::ResourceVersionMismatch,
                 "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.",
             )),
-            WriteOutcome::AlreadyApplied => {
-                key.replay(repo.store()).await?.ok_or_else(|| SpineError::internal("idempotency record vanished"))
-            }
+            WriteOutcome::AlreadyApplied => Err(SpineError::internal("idempotency record vanished")),
         }
     }
 }
