@@ -18,7 +18,7 @@
 # under 5% of a core): work the run left behind — a backlog of audit events or status events in
 # the full run — shows there, not hidden.
 # Before and after the runs it prints the machine's own speed then (`speed`: SHA-256 on one core,
-# a 4 KiB append with its fdatasync), so that a slower phase of a VM shows as such.
+# a 4 KiB append with its fdatasync), so that a slower CPU or disk at that moment shows.
 # Environment: SPINE_BENCH_CONCURRENCY (default "8 16 32 64"), SPINE_BENCH_DURATION (seconds,
 # default 20, after 5 s of warm-up), SPINE_BENCH_DIR (data, default bench/.data/eps).
 set -euo pipefail
