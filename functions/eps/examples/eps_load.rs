@@ -75,7 +75,7 @@ struct Args {
     /// so that the client's work during the run is HTTP alone, as `spine sample` makes the PDS
     /// benchmark's requests beforehand. Should they run out, the rest are made during the run
     /// (counted in the result's `made_during_run`). 0: all made during the run.
-    #[arg(long, default_value_t = 3000.0)]
+    #[arg(long, default_value_t = 4000.0)]
     prepared_rate: f64,
     /// A run's distinct prefix of prescription ids (6 hex digits; random by default).
     #[arg(long)]
