@@ -3,7 +3,8 @@
 # through the local Spine (release build, fresh data directory), driven by the lean Rust load
 # generator functions/eps/examples/eps_load.rs from a second process (two threads, so that a request
 # never waits for the client behind the server's threads; each worker drives its own connection),
-# with p50/p99 per operation and the cores the server ("srv CPU") and the client ("cli CPU") used.
+# with p50/p99 per operation and the cores the server ("srv CPU") and the client ("cli CPU") used,
+# and the server's CPU time per lifecycle ("us CPU/lc", the drain's included).
 # Every request is authorised and audited as in production; every change writes its status event
 # to the outbox. Two runs, each on a fresh data directory:
 #   - full: the Spine as it runs by default, doing in-process what other Lambdas do in AWS — the
@@ -42,7 +43,7 @@ run_mode() {
   start_spine "$BIN" "$DATA" "$@"
   "$LOAD" --url "$origin" --prescriber-token "$prescriber" --pharmacist-token "$pharmacist" --concurrency 8 --duration 5 >/dev/null
   echo "== $mode"
-  printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s\n' conc 'lc/s' errors 'create p50/p99' 'release p50/p99' 'dispense p50/p99' 'claim p50/p99' 'srv CPU' 'cli CPU' 'drain s'
+  printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s %9s\n' conc 'lc/s' errors 'create p50/p99' 'release p50/p99' 'dispense p50/p99' 'claim p50/p99' 'srv CPU' 'cli CPU' 'drain s' 'us CPU/lc'
   for c in $CONCURRENCY; do
     before=$(cpu_seconds "$PID")
     line=$("$LOAD" --url "$origin" --prescriber-token "$prescriber" --pharmacist-token "$pharmacist" --concurrency "$c" --duration "$DURATION" --threads 2)
@@ -55,10 +56,13 @@ run_mode() {
     done
     get() { result_field "$1" "$line"; }
     cores=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.2f", (a - b) / d}')
-    printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s\n' "$c" "$(get lifecycles_per_s)" "$(get errors)" \
+    # The server's CPU time for each lifecycle, the drain's included: the same work each run, so
+    # where it rises, the machine's cores were slower (bench/README.md, "The machine's phases").
+    per_lc=$(awk -v a="$now" -v b="$before" -v n="$(get lifecycles)" 'BEGIN {printf "%.0f", (n > 0 ? (a - b) / n * 1e6 : 0)}')
+    printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s %9s\n' "$c" "$(get lifecycles_per_s)" "$(get errors)" \
       "$(get create_p50_ms)/$(get create_p99_ms)" "$(get release_p50_ms)/$(get release_p99_ms)" \
       "$(get dispense_p50_ms)/$(get dispense_p99_ms)" "$(get claim_p50_ms)/$(get claim_p99_ms)" "$cores" \
-      "$(get client_cores)" "$drain"
+      "$(get client_cores)" "$drain" "$per_lc"
     made=$(get made_during_run)
     [ "$made" = 0 ] || echo "      ($made lifecycles were made during the run: the prepared ones ran out)"
   done
