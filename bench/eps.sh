@@ -56,8 +56,9 @@ run_mode() {
     done
     get() { result_field "$1" "$line"; }
     cores=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN {printf "%.2f", (a - b) / d}')
-    # The server's CPU time for each lifecycle, the drain's included: the same work each run, so
-    # where it rises, the machine's cores were slower (bench/README.md, "The machine's phases").
+    # The server's CPU time for each lifecycle, the drain's included (`now`, from the drain loop):
+    # for one build the same work every run, so where it rises, the machine's cores were slower
+    # (bench/README.md, "The machine's phases").
     per_lc=$(awk -v a="$now" -v b="$before" -v n="$(get lifecycles)" 'BEGIN {printf "%.0f", (n > 0 ? (a - b) / n * 1e6 : 0)}')
     printf '%-5s %10s %7s %16s %16s %16s %16s %9s %9s %8s %9s\n' "$c" "$(get lifecycles_per_s)" "$(get errors)" \
       "$(get create_p50_ms)/$(get create_p99_ms)" "$(get release_p50_ms)/$(get release_p99_ms)" \
